@@ -1,0 +1,3 @@
+module github.com/protocol-forge/protocol-forge
+
+go 1.26.8

@@ -1,0 +1,456 @@
+// Package metadata reads a protocol's plain files (VERSION, TARGETS, MANIFEST,
+// SERVICE, RUNNER) into one value that gazelle, forge and the tests share.
+package metadata
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/protocol-forge/protocol-forge/tools/variant"
+)
+
+// File names of a protocol directory.
+const (
+	VersionFile  = "VERSION"
+	TargetsFile  = "TARGETS"
+	ManifestFile = "MANIFEST"
+	ServiceFile  = "SERVICE"
+	RunnerFile   = "RUNNER"
+)
+
+// ProtocolsDir is where protocols live, relative to the repository root.
+const ProtocolsDir = "protocols"
+
+// DefaultTag is the image tag of a protocol without a VERSION file.
+const DefaultTag = "latest"
+
+// DefaultRunner is the CI runner label of a protocol without a RUNNER file.
+const DefaultRunner = "ubuntu-latest"
+
+// Entry is one MANIFEST line: an absolute path in the image.
+type Entry struct {
+	Path string
+	Line int
+}
+
+// Base is the entry's file name, which names its source target and its place
+// in the flat release archive.
+func (e Entry) Base() string { return path.Base(e.Path) }
+
+// Target is one variant of a protocol, with the names it is published under.
+type Target struct {
+	Variant variant.Variant
+	// Named is true when the variant comes from a TARGETS line; image tags of
+	// named variants carry the variant's name.
+	Named bool
+}
+
+// Protocol is everything the plain files of one protocol say.
+type Protocol struct {
+	Name string
+	// Dir is the protocol's directory relative to the repository root,
+	// slash-separated: "protocols/<name>".
+	Dir string
+	// Version is VERSION with surrounding white space removed; empty when the
+	// protocol has no VERSION file.
+	Version string
+	// Tag is the image tag: the part of Version after its last "/", or
+	// DefaultTag without a VERSION file.
+	Tag      string
+	Targets  []Target
+	Manifest []Entry
+	// Service is the MANIFEST entry that runs as the service: SERVICE's path,
+	// or the first MANIFEST entry.
+	Service Entry
+	Runners []string
+}
+
+// ImageTag returns the tag an image of target t is pushed under: the
+// protocol's tag, prefixed with the variant's name for named variants, as the
+// system we replace tagged them.
+func (p *Protocol) ImageTag(t Target) string {
+	if t.Named {
+		return t.Variant.Name + "-" + p.Tag
+	}
+	return p.Tag
+}
+
+// DefaultTarget is the target that the unsuffixed generated names (image,
+// archive, deb) stand for: the first one.
+func (p *Protocol) DefaultTarget() Target { return p.Targets[0] }
+
+// ErrNotProtocol is returned by Load for a directory without a MANIFEST.
+var ErrNotProtocol = errors.New("not a protocol: no MANIFEST")
+
+var (
+	// An OCI distribution-spec tag.
+	tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	// A name that is at once a Debian package name, a path component of an
+	// OCI repository, a Bazel package and a system user name.
+	namePattern = regexp.MustCompile(`^[a-z0-9]+(?:[.-][a-z0-9]+)*$`)
+)
+
+// maxNameLen keeps the name usable as a system user name.
+const maxNameLen = 32
+
+// Discover returns the directories under root/protocols that hold a MANIFEST,
+// relative to root and sorted.
+func Discover(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, ProtocolsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		rel := path.Join(ProtocolsDir, e.Name())
+		if IsProtocol(root, rel) {
+			dirs = append(dirs, rel)
+		}
+	}
+	sort.Strings(dirs)
+	return dirs, nil
+}
+
+// IsProtocol reports whether root/rel holds a MANIFEST.
+func IsProtocol(root, rel string) bool {
+	_, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel), ManifestFile))
+	return err == nil
+}
+
+// LoadAll loads every protocol under root, returning all of their errors
+// together as an ErrorList.
+func LoadAll(root string) ([]*Protocol, error) {
+	dirs, err := Discover(root)
+	if err != nil {
+		return nil, err
+	}
+	var protocols []*Protocol
+	var errs ErrorList
+	for _, dir := range dirs {
+		p, err := Load(root, dir)
+		var list ErrorList
+		switch {
+		case errors.As(err, &list):
+			errs = append(errs, list...)
+		case err != nil:
+			return nil, err
+		default:
+			protocols = append(protocols, p)
+		}
+	}
+	errs.Sort()
+	return protocols, errs.Err()
+}
+
+// Load reads the protocol in root/rel, where rel is slash-separated and
+// relative to root. Problems in the files come back as an ErrorList; a
+// directory without a MANIFEST gives ErrNotProtocol.
+func Load(root, rel string) (*Protocol, error) {
+	dir := filepath.Join(root, filepath.FromSlash(rel))
+	r := reader{dir: dir, rel: rel}
+	manifest, ok, err := r.read(ManifestFile)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrNotProtocol
+	}
+	p := &Protocol{Name: path.Base(rel), Dir: rel}
+	r.checkName(p.Name)
+
+	version, hasVersion, err := r.read(VersionFile)
+	if err != nil {
+		return nil, err
+	}
+	p.Version, p.Tag = "", DefaultTag
+	if hasVersion {
+		p.Version, p.Tag = r.parseVersion(version)
+	}
+
+	targets, hasTargets, err := r.read(TargetsFile)
+	if err != nil {
+		return nil, err
+	}
+	if hasTargets {
+		p.Targets = r.parseTargets(targets, p.Tag)
+	} else {
+		p.Targets = []Target{{Variant: variant.Default()}}
+	}
+
+	p.Manifest = r.parseManifest(manifest)
+	if len(p.Manifest) > 0 {
+		p.Service = p.Manifest[0]
+	}
+	service, hasService, err := r.read(ServiceFile)
+	if err != nil {
+		return nil, err
+	}
+	if hasService {
+		if e, ok := r.parseService(service, p.Manifest); ok {
+			p.Service = e
+		}
+	}
+
+	runners, hasRunners, err := r.read(RunnerFile)
+	if err != nil {
+		return nil, err
+	}
+	p.Runners = []string{DefaultRunner}
+	if hasRunners {
+		p.Runners = r.parseRunners(runners)
+	}
+
+	if len(r.errs) > 0 {
+		return nil, r.errs
+	}
+	return p, nil
+}
+
+// reader parses the files of one protocol directory, collecting errors.
+type reader struct {
+	dir, rel string
+	errs     ErrorList
+}
+
+func (r *reader) path(file string) string { return path.Join(r.rel, file) }
+
+// read returns the file's content and whether it exists.
+func (r *reader) read(file string) (string, bool, error) {
+	data, err := os.ReadFile(filepath.Join(r.dir, file))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return string(data), true, nil
+}
+
+func (r *reader) checkName(name string) {
+	if !namePattern.MatchString(name) || len(name) < 2 || len(name) > maxNameLen {
+		r.errs.add(r.rel, 0, "protocol name %q must be 2 to %d characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit (it names the Debian package, the service user and the image)", name, maxNameLen)
+	}
+}
+
+// line is one line of a file, numbered from 1, with surrounding white space
+// (a CR included) removed.
+type line struct {
+	n    int
+	text string
+}
+
+// lines splits content into trimmed lines, reporting characters outside
+// printable ASCII. Blank lines are kept so that callers decide about them.
+func (r *reader) lines(file, content string) []line {
+	raw := strings.Split(content, "\n")
+	out := make([]line, 0, len(raw))
+	for i, s := range raw {
+		text := strings.TrimSpace(s)
+		if c, ok := firstUnprintable(text); ok {
+			r.errs.add(r.path(file), i+1, "character %q is not printable ASCII", c)
+			continue
+		}
+		out = append(out, line{n: i + 1, text: text})
+	}
+	return out
+}
+
+func firstUnprintable(s string) (rune, bool) {
+	for _, c := range s {
+		if c < 0x20 || c > 0x7e {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// significant drops blank lines and, where comments are allowed, "#"
+// comments.
+func significant(lines []line, comments bool) []line {
+	var out []line
+	for _, l := range lines {
+		text := l.text
+		if comments {
+			if i := strings.IndexByte(text, '#'); i >= 0 {
+				text = strings.TrimSpace(text[:i])
+			}
+		}
+		if text != "" {
+			out = append(out, line{n: l.n, text: text})
+		}
+	}
+	return out
+}
+
+func (r *reader) parseVersion(content string) (version, tag string) {
+	before := len(r.errs)
+	lines := significant(r.lines(VersionFile, content), false)
+	if len(r.errs) > before {
+		return "", ""
+	}
+	p := r.path(VersionFile)
+	switch {
+	case len(lines) == 0:
+		r.errs.add(p, 1, "VERSION is empty: write the release tag on one line, or delete the file to tag images %q", DefaultTag)
+		return "", ""
+	case len(lines) > 1:
+		r.errs.add(p, lines[1].n, "VERSION has a second line %q: it must be one line, the release tag", lines[1].text)
+		return "", ""
+	}
+	version = lines[0].text
+	tag = version[strings.LastIndexByte(version, '/')+1:]
+	if !tagPattern.MatchString(tag) {
+		r.errs.add(p, lines[0].n, "image tag %q (the part of %q after the last '/') is not a valid OCI tag: 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -", tag, version)
+		return "", ""
+	}
+	return version, tag
+}
+
+func (r *reader) parseTargets(content, tag string) []Target {
+	p := r.path(TargetsFile)
+	lines := significant(r.lines(TargetsFile, content), true)
+	seen := map[string]int{}
+	var targets []Target
+	for _, l := range lines {
+		v, ok := variant.Lookup(l.text)
+		if !ok {
+			r.errs.add(p, l.n, "unknown variant %q; known variants: %s", l.text, variant.Names())
+			continue
+		}
+		if first, dup := seen[v.Name]; dup {
+			r.errs.add(p, l.n, "variant %q is listed twice (first at line %d)", v.Name, first)
+			continue
+		}
+		seen[v.Name] = l.n
+		if tag != "" && !tagPattern.MatchString(v.Name+"-"+tag) {
+			r.errs.add(p, l.n, "image tag %q is longer than 128 characters", v.Name+"-"+tag)
+			continue
+		}
+		targets = append(targets, Target{Variant: v, Named: true})
+	}
+	if len(lines) == 0 {
+		r.errs.add(p, 1, "TARGETS names no variant: list at least one (%s), or delete the file for the default variant %q", variant.Names(), variant.DefaultName)
+	}
+	return targets
+}
+
+func (r *reader) parseManifest(content string) []Entry {
+	p := r.path(ManifestFile)
+	lines := significant(r.lines(ManifestFile, content), false)
+	seenPath := map[string]int{}
+	seenBase := map[string]Entry{}
+	var entries []Entry
+	for _, l := range lines {
+		if !r.checkAbsolute(p, l) {
+			continue
+		}
+		if first, dup := seenPath[l.text]; dup {
+			r.errs.add(p, l.n, "duplicate entry %q (first at line %d)", l.text, first)
+			continue
+		}
+		seenPath[l.text] = l.n
+		e := Entry{Path: l.text, Line: l.n}
+		if first, dup := seenBase[e.Base()]; dup {
+			r.errs.add(p, l.n, "%q has the same basename as %q (line %d): release archives and uploads flatten entries to their basenames", e.Path, first.Path, first.Line)
+			continue
+		}
+		seenBase[e.Base()] = e
+		entries = append(entries, e)
+	}
+	if len(lines) == 0 {
+		r.errs.add(p, 1, "MANIFEST lists no path: list the absolute in-image paths to ship, the service executable first")
+	}
+	return entries
+}
+
+// checkAbsolute reports whether l is a clean absolute path, and says why not.
+func (r *reader) checkAbsolute(file string, l line) bool {
+	s := l.text
+	switch {
+	case !strings.HasPrefix(s, "/"):
+		r.errs.add(file, l.n, "relative path %q: entries are absolute paths in the image", s)
+	case strings.ContainsAny(s, " \t"):
+		r.errs.add(file, l.n, "path %q contains white space", s)
+	case containsDotDot(s):
+		r.errs.add(file, l.n, "path %q contains '..'", s)
+	case s == "/":
+		r.errs.add(file, l.n, "path \"/\" is the whole image, not a file or directory to ship")
+	case path.Clean(s) != s:
+		r.errs.add(file, l.n, "path %q is not clean: write %q", s, path.Clean(s))
+	default:
+		return true
+	}
+	return false
+}
+
+func containsDotDot(p string) bool {
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *reader) parseService(content string, manifest []Entry) (Entry, bool) {
+	p := r.path(ServiceFile)
+	before := len(r.errs)
+	lines := significant(r.lines(ServiceFile, content), true)
+	if len(r.errs) > before {
+		return Entry{}, false
+	}
+	switch {
+	case len(lines) == 0:
+		r.errs.add(p, 1, "SERVICE is empty: name the MANIFEST path of the service executable, or delete the file to run the first MANIFEST entry")
+		return Entry{}, false
+	case len(lines) > 1:
+		r.errs.add(p, lines[1].n, "SERVICE has a second path %q: a protocol runs one service executable", lines[1].text)
+		return Entry{}, false
+	}
+	l := lines[0]
+	if !r.checkAbsolute(p, l) {
+		return Entry{}, false
+	}
+	for _, e := range manifest {
+		if e.Path == l.text {
+			return e, true
+		}
+	}
+	r.errs.add(p, l.n, "service executable %q is not listed in MANIFEST", l.text)
+	return Entry{}, false
+}
+
+func (r *reader) parseRunners(content string) []string {
+	p := r.path(RunnerFile)
+	lines := significant(r.lines(RunnerFile, content), true)
+	seen := map[string]int{}
+	var runners []string
+	for _, l := range lines {
+		if strings.ContainsAny(l.text, " \t") {
+			r.errs.add(p, l.n, "runner label %q contains white space: write one label per line", l.text)
+			continue
+		}
+		if first, dup := seen[l.text]; dup {
+			r.errs.add(p, l.n, "runner %q is listed twice (first at line %d)", l.text, first)
+			continue
+		}
+		seen[l.text] = l.n
+		runners = append(runners, l.text)
+	}
+	if len(lines) == 0 {
+		r.errs.add(p, 1, "RUNNER names no runner label: list at least one, or delete the file for %q", DefaultRunner)
+	}
+	return runners
+}
