@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/protocol-forge/protocol-forge/tools/debversion"
 	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
 
@@ -79,6 +80,22 @@ func (p *Protocol) ImageTag(t Target) string {
 		return t.Variant.Name + "-" + p.Tag
 	}
 	return p.Tag
+}
+
+// DebVersion returns the Debian version of target t's package: the tag's
+// Debian version, and for a protocol with several variants "+" and the
+// variant's name, so that each variant's .deb has its own file name.
+func (p *Protocol) DebVersion(t Target) string {
+	v := debversion.FromTag(p.Tag)
+	if len(p.Targets) > 1 {
+		v += "+" + t.Variant.Name
+	}
+	return v
+}
+
+// ArchiveName returns the file name of target t's release archive.
+func (p *Protocol) ArchiveName(t Target) string {
+	return p.Name + "-" + p.ImageTag(t) + ".tar.gz"
 }
 
 // DefaultTarget is the target that the unsuffixed generated names (image,

@@ -1,0 +1,224 @@
+// Package spec is everything forge knows about a repository's protocols: each
+// protocol's plain files (package metadata) plus the forge_* gazelle
+// directives in BUILD files, loaded and checked in one pass.
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/bazelbuild/bazel-gazelle/label"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+)
+
+// Directives forge reads from BUILD files. The root-only ones hold settings
+// of the whole repository, so they live in one place.
+const (
+	MaintainerDirective    = "forge_maintainer"     // root: "Name <email>" of every .deb
+	RepositoryURLDirective = "forge_repository_url" // root: this repository's web address
+	SourceDirective        = "forge_source"         // protocol: "PATH LABEL" for a MANIFEST entry
+	UpstreamDirective      = "forge_upstream"       // protocol: the upstream project's web address
+)
+
+// Directives lists every directive forge knows, for gazelle's KnownDirectives.
+var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective}
+
+// DefaultMaintainer is used until the root BUILD file names one.
+const DefaultMaintainer = "protocol-forge maintainers <maintainers@protocol-forge.invalid>"
+
+// BuildFileNames are the names gazelle reads a package's BUILD file from, in
+// order of preference.
+var BuildFileNames = []string{"BUILD.bazel", "BUILD"}
+
+// Repo is the spec of a whole repository.
+type Repo struct {
+	Root          string
+	Maintainer    string
+	RepositoryURL string
+	Protocols     []*Protocol
+}
+
+// Protocol is one protocol's metadata and directives.
+type Protocol struct {
+	*metadata.Protocol
+	// Sources maps a MANIFEST path to the label its content comes from, for
+	// entries whose BUILD file says so with forge_source.
+	Sources map[string]label.Label
+	// Upstream is the upstream project's web address, or empty.
+	Upstream string
+}
+
+// Source returns the label the content of entry e comes from: its
+// forge_source label, or the target named after its basename in the
+// protocol's own package.
+func (p *Protocol) Source(e metadata.Entry) label.Label {
+	if l, ok := p.Sources[e.Path]; ok {
+		return l
+	}
+	return label.New("", "", e.Base())
+}
+
+// Protocol returns the protocol whose directory is rel, or nil.
+func (r *Repo) Protocol(rel string) *Protocol {
+	for _, p := range r.Protocols {
+		if p.Dir == rel {
+			return p
+		}
+	}
+	return nil
+}
+
+// ByName returns the protocol called name, or nil.
+func (r *Repo) ByName(name string) *Protocol {
+	return r.Protocol(path.Join(metadata.ProtocolsDir, name))
+}
+
+// Load reads every protocol under root and the directives of the root's and
+// the protocols' BUILD files. Problems come back together as a
+// metadata.ErrorList.
+func Load(root string) (*Repo, error) {
+	r := &Repo{Root: root, Maintainer: DefaultMaintainer}
+	var errs metadata.ErrorList
+
+	rootDirectives, err := readDirectives(root, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range rootDirectives {
+		switch d.key {
+		case MaintainerDirective:
+			if !looksLikeMaintainer(d.value) {
+				errs = append(errs, d.errorf("%s %q must be \"Name <email>\"", d.key, d.value))
+				continue
+			}
+			r.Maintainer = d.value
+		case RepositoryURLDirective:
+			if !looksLikeURL(d.value) {
+				errs = append(errs, d.errorf("%s %q must be an http(s) address", d.key, d.value))
+				continue
+			}
+			r.RepositoryURL = strings.TrimSuffix(d.value, "/")
+		default:
+			errs = append(errs, d.errorf("%s belongs in a protocol's BUILD file, not the root's", d.key))
+		}
+	}
+
+	protocols, err := metadata.LoadAll(root)
+	var list metadata.ErrorList
+	if errors.As(err, &list) {
+		errs = append(errs, list...)
+	} else if err != nil {
+		return nil, err
+	}
+	for _, mp := range protocols {
+		p := &Protocol{Protocol: mp, Sources: map[string]label.Label{}}
+		directives, err := readDirectives(root, mp.Dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range directives {
+			if e := p.apply(d); e != nil {
+				errs = append(errs, e)
+			}
+		}
+		r.Protocols = append(r.Protocols, p)
+	}
+	errs.Sort()
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return r, nil
+}
+
+func (p *Protocol) apply(d directive) *metadata.Error {
+	switch d.key {
+	case SourceDirective:
+		entryPath, target, ok := strings.Cut(d.value, " ")
+		target = strings.TrimSpace(target)
+		if !ok || target == "" || strings.ContainsAny(target, " \t") {
+			return d.errorf("%s takes a MANIFEST path and a label: %q", d.key, d.value)
+		}
+		if !p.lists(entryPath) {
+			return d.errorf("%s: %q is not listed in %s", d.key, entryPath, path.Join(p.Dir, metadata.ManifestFile))
+		}
+		if _, dup := p.Sources[entryPath]; dup {
+			return d.errorf("%s: %q is mapped twice", d.key, entryPath)
+		}
+		l, err := label.Parse(target)
+		if err != nil || l.Name == "" {
+			return d.errorf("%s: %q is not a label", d.key, target)
+		}
+		p.Sources[entryPath] = l
+	case UpstreamDirective:
+		if !looksLikeURL(d.value) {
+			return d.errorf("%s %q must be an http(s) address", d.key, d.value)
+		}
+		p.Upstream = d.value
+	case MaintainerDirective, RepositoryURLDirective:
+		return d.errorf("%s is a setting of the whole repository: put it in the root BUILD.bazel", d.key)
+	default:
+		return d.errorf("unknown directive %s; forge knows %s", d.key, strings.Join(Directives, ", "))
+	}
+	return nil
+}
+
+func (p *Protocol) lists(entryPath string) bool {
+	for _, e := range p.Manifest {
+		if e.Path == entryPath {
+			return true
+		}
+	}
+	return false
+}
+
+func looksLikeMaintainer(s string) bool {
+	name, rest, ok := strings.Cut(s, "<")
+	return ok && strings.TrimSpace(name) != "" && strings.HasSuffix(rest, ">") && strings.Contains(rest, "@")
+}
+
+func looksLikeURL(s string) bool {
+	return (strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) && !strings.ContainsAny(s, " \t")
+}
+
+// directive is one "# gazelle:forge_*" comment line of a BUILD file.
+type directive struct {
+	file       string
+	line       int
+	key, value string
+}
+
+func (d directive) errorf(format string, args ...any) *metadata.Error {
+	return &metadata.Error{Path: d.file, Line: d.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// readDirectives returns the forge_* directives of the BUILD file in rel, with
+// their lines. Gazelle itself reads the same comments; reading them here too
+// gives every mistake a position before gazelle writes anything.
+func readDirectives(root, rel string) ([]directive, error) {
+	for _, name := range BuildFileNames {
+		file := path.Join(rel, name)
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var out []directive
+		for i, line := range strings.Split(string(data), "\n") {
+			text, ok := strings.CutPrefix(strings.TrimSpace(line), "# gazelle:")
+			if !ok || !strings.HasPrefix(text, "forge_") {
+				continue
+			}
+			key, value, _ := strings.Cut(text, " ")
+			out = append(out, directive{file: file, line: i + 1, key: key, value: strings.TrimSpace(value)})
+		}
+		return out, nil
+	}
+	return nil, nil
+}
