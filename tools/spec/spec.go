@@ -60,7 +60,7 @@ func (p *Protocol) Source(e metadata.Entry) label.Label {
 	if l, ok := p.Sources[e.Path]; ok {
 		return l
 	}
-	return label.New("", "", e.Base())
+	return label.Label{Name: e.Base(), Relative: true}
 }
 
 // Protocol returns the protocol whose directory is rel, or nil.

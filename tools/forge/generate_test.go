@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/generate from what forge generates")
+
+// Golden cases for `forge generate`, one behaviour each. A case directory
+// holds in/ (the repository before; BUILD.in stands for a BUILD.bazel, so
+// that Bazel never takes testdata for a package), want/ (every BUILD.bazel
+// afterwards, as BUILD.want), and for a failing case exit_code and stderr.
+func TestGenerateGolden(t *testing.T) {
+	cases, err := os.ReadDir("testdata/generate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.Name(), func(t *testing.T) {
+			dir := filepath.Join("testdata/generate", c.Name())
+			root := t.TempDir()
+			copyTree(t, filepath.Join(dir, "in"), root, map[string]string{"BUILD.in": "BUILD.bazel"})
+			before := snapshot(t, root)
+
+			code, stdout, stderr := runForge("generate", "-repo_root", root)
+			stderr = strings.ReplaceAll(stderr, root, "$ROOT")
+
+			if *update {
+				updateGolden(t, dir, root, code, stderr)
+				return
+			}
+			wantCode := 0
+			if data, err := os.ReadFile(filepath.Join(dir, "exit_code")); err == nil {
+				wantCode, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+			}
+			wantStderr, _ := os.ReadFile(filepath.Join(dir, "stderr"))
+			if code != wantCode {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, wantCode, stderr)
+			}
+			if stderr != string(wantStderr) {
+				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, wantStderr)
+			}
+			if wantCode != 0 {
+				if after := snapshot(t, root); !equalTrees(before, after) {
+					t.Errorf("a failed generate changed files: %v", diffTrees(before, after))
+				}
+				return
+			}
+			if !strings.Contains(stdout, "wrote ") && len(builds(snapshot(t, filepath.Join(dir, "want")))) > 0 {
+				t.Errorf("stdout names no written file: %q", stdout)
+			}
+			compareBuildFiles(t, filepath.Join(dir, "want"), root)
+
+			// A second run finds nothing to change.
+			again := snapshot(t, root)
+			if code, stdout, stderr := runForge("generate", "-repo_root", root); code != 0 || stdout != "" {
+				t.Errorf("second run: exit %d, stdout %q, stderr %q; want exit 0 and nothing written", code, stdout, stderr)
+			}
+			if after := snapshot(t, root); !equalTrees(again, after) {
+				t.Errorf("second run changed files: %v", diffTrees(again, after))
+			}
+		})
+	}
+}
+
+// The format reads every protocol of the system we replace.
+func TestGenerateOverCorpus(t *testing.T) {
+	root := corpus.Root(t)
+	code, stdout, stderr := runForge("generate", "-repo_root", root)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	protocols := 0
+	entries, _ := os.ReadDir(filepath.Join(root, "protocols"))
+	for _, e := range entries {
+		_, manifest := os.Stat(filepath.Join(root, "protocols", e.Name(), "MANIFEST"))
+		_, build := os.Stat(filepath.Join(root, "protocols", e.Name(), "BUILD.bazel"))
+		if manifest == nil {
+			protocols++
+			if build != nil {
+				t.Errorf("%s has a MANIFEST but got no BUILD.bazel", e.Name())
+			}
+		} else if build == nil {
+			t.Errorf("%s has no MANIFEST but got a BUILD.bazel", e.Name())
+		}
+	}
+	if got := strings.Count(stdout, "wrote "); got != protocols || protocols < 30 {
+		t.Errorf("wrote %d BUILD files for %d protocols", got, protocols)
+	}
+}
+
+func runForge(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func updateGolden(t *testing.T, dir, root string, code int, stderr string) {
+	t.Helper()
+	for _, name := range []string{"want", "exit_code", "stderr"} {
+		os.RemoveAll(filepath.Join(dir, name))
+	}
+	if code != 0 {
+		write(t, filepath.Join(dir, "exit_code"), strconv.Itoa(code)+"\n")
+		write(t, filepath.Join(dir, "stderr"), stderr)
+		return
+	}
+	for rel, content := range builds(snapshot(t, root)) {
+		write(t, filepath.Join(dir, "want", filepath.Dir(rel), "BUILD.want"), content)
+	}
+}
+
+func compareBuildFiles(t *testing.T, wantDir, root string) {
+	t.Helper()
+	want := map[string]string{}
+	for rel, content := range snapshot(t, wantDir) {
+		want[filepath.Join(filepath.Dir(rel), "BUILD.bazel")] = content
+	}
+	got := builds(snapshot(t, root))
+	for rel, content := range want {
+		if got[rel] != content {
+			t.Errorf("%s:\n%s\nwant:\n%s", rel, got[rel], content)
+		}
+	}
+	for rel := range got {
+		if _, ok := want[rel]; !ok {
+			t.Errorf("unexpected %s", rel)
+		}
+	}
+}
+
+// builds keeps the BUILD.bazel files of a snapshot.
+func builds(tree map[string]string) map[string]string {
+	out := map[string]string{}
+	for rel, content := range tree {
+		if filepath.Base(rel) == "BUILD.bazel" {
+			out[rel] = content
+		}
+	}
+	return out
+}
+
+// snapshot reads every file under root, by relative path.
+func snapshot(t *testing.T, root string) map[string]string {
+	t.Helper()
+	tree := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		tree[rel] = string(data)
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+func equalTrees(a, b map[string]string) bool { return len(diffTrees(a, b)) == 0 }
+
+func diffTrees(a, b map[string]string) []string {
+	var diff []string
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			diff = append(diff, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			diff = append(diff, k)
+		}
+	}
+	return diff
+}
+
+func copyTree(t *testing.T, from, to string, rename map[string]string) {
+	t.Helper()
+	for rel, content := range snapshot(t, from) {
+		if name, ok := rename[filepath.Base(rel)]; ok {
+			rel = filepath.Join(filepath.Dir(rel), name)
+		}
+		write(t, filepath.Join(to, rel), content)
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

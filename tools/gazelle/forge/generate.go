@@ -1,0 +1,207 @@
+package forge
+
+import (
+	"path"
+	"strings"
+
+	"github.com/bazelbuild/bazel-gazelle/language"
+	"github.com/bazelbuild/bazel-gazelle/rule"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
+)
+
+// Names of the generated targets. A protocol without TARGETS gets them as
+// they are; with TARGETS each variant gets them with "_<variant>" appended,
+// and image, load, archive and deb stand for the first variant's.
+const (
+	layerName      = "layer"
+	imageName      = "image"
+	loadName       = "load"
+	pushName       = "push"
+	archiveName    = "archive"
+	debName        = "deb"
+	repositoryName = "repository"
+)
+
+// perVariantNames are the targets generated once per variant.
+var perVariantNames = []string{layerName, imageName, loadName, pushName, archiveName, debName}
+
+// nonRootUser is the uid:gid images run as: distroless's "nonroot" user,
+// written as numbers so that runtimes that check for a non-root user by uid
+// (Kubernetes' runAsNonRoot) accept the image.
+const nonRootUser = "65532:65532"
+
+// Modes of everything shipped. Libraries and directories of plugins are
+// installed executable too, as the system we replace installed them.
+const (
+	fileMode  = "0755"
+	fileOwner = "0.0"
+)
+
+// debArchitecture is the architecture every .deb is built for.
+const debArchitecture = "amd64"
+
+func (*forgeLang) GenerateRules(args language.GenerateArgs) language.GenerateResult {
+	var res language.GenerateResult
+	fc := getConfig(args.Config)
+	if fc == nil {
+		return res
+	}
+	generated := map[string]bool{}
+	if p := fc.repo.Protocol(args.Rel); p != nil {
+		res.Gen = protocolRules(fc.repo, p)
+		for _, r := range res.Gen {
+			generated[r.Name()] = true
+		}
+		res.Imports = make([]interface{}, len(res.Gen))
+	}
+	res.Empty = staleRules(args.File, generated)
+	return res
+}
+
+// staleRules returns an empty rule for each rule of the file that this
+// language generated once but would not generate now (a variant dropped from
+// TARGETS, say), so that gazelle deletes it. Rules with other names are
+// the user's and stay.
+func staleRules(f *rule.File, generated map[string]bool) []*rule.Rule {
+	if f == nil {
+		return nil
+	}
+	var empty []*rule.Rule
+	for _, r := range f.Rules {
+		if _, ours := kinds[r.Kind()]; (ours || r.Kind() == "alias") && !generated[r.Name()] && isGeneratedName(r.Name()) {
+			empty = append(empty, rule.NewRule(r.Kind(), r.Name()))
+		}
+	}
+	return empty
+}
+
+func isGeneratedName(name string) bool {
+	if name == repositoryName {
+		return true
+	}
+	for _, base := range perVariantNames {
+		if name == base || strings.HasPrefix(name, base+"_") {
+			return true
+		}
+	}
+	return false
+}
+
+// targetName is the name of the per-variant target base for t.
+func targetName(base string, t metadata.Target) string {
+	if t.Named {
+		return base + "_" + t.Variant.Name
+	}
+	return base
+}
+
+// protocolRules returns every rule of one protocol, in the order a new BUILD
+// file lists them.
+func protocolRules(repo *spec.Repo, p *spec.Protocol) []*rule.Rule {
+	var rules []*rule.Rule
+	for _, t := range p.Targets {
+		rules = append(rules, variantRules(repo, p, t)...)
+	}
+	repository := rule.NewRule("image_repository", repositoryName)
+	repository.SetAttr("image", p.Name)
+	rules = append(rules, repository)
+
+	if !p.DefaultTarget().Named {
+		return rules
+	}
+	for _, base := range []string{imageName, loadName, archiveName, debName} {
+		alias := rule.NewRule("alias", base)
+		alias.SetAttr("actual", ":"+targetName(base, p.DefaultTarget()))
+		rules = append(rules, alias)
+	}
+	var pushes []string
+	for _, t := range p.Targets {
+		pushes = append(pushes, ":"+targetName(pushName, t))
+	}
+	push := rule.NewRule("multirun", pushName)
+	push.SetAttr("commands", pushes)
+	return append(rules, push)
+}
+
+// variantRules returns the rules of one variant: the layer, the image and
+// its push and load, the release archive and the Debian package.
+func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target) []*rule.Rule {
+	layer := rule.NewRule("pkg_tar", targetName(layerName, t))
+	inImage := map[string]string{}
+	for _, e := range p.Manifest {
+		inImage[p.Source(e).String()] = strings.TrimPrefix(e.Path, "/")
+	}
+	layer.SetAttr("files", inImage)
+	setDeterministic(layer)
+
+	image := rule.NewRule("oci_image", targetName(imageName, t))
+	image.SetAttr("base", "@"+t.Variant.Base)
+	image.SetAttr("tars", []string{":" + layer.Name()})
+	image.SetAttr("entrypoint", []string{p.Service.Path})
+	image.SetAttr("user", nonRootUser)
+	image.SetAttr("annotations", annotations(repo, p, t))
+
+	tag := p.ImageTag(t)
+	load := rule.NewRule("oci_load", targetName(loadName, t))
+	load.SetAttr("image", ":"+image.Name())
+	load.SetAttr("repo_tags", []string{p.Name + ":" + tag})
+
+	push := rule.NewRule("oci_push", targetName(pushName, t))
+	push.SetAttr("image", ":"+image.Name())
+	push.SetAttr("repository_file", ":"+repositoryName)
+	push.SetAttr("remote_tags", []string{tag})
+
+	archive := rule.NewRule("pkg_tar", targetName(archiveName, t))
+	flat := map[string]string{}
+	for _, e := range p.Manifest {
+		flat[p.Source(e).String()] = e.Base()
+	}
+	archive.SetAttr("files", flat)
+	archive.SetAttr("extension", "tar.gz")
+	setDeterministic(archive)
+	archive.SetAttr("package_file_name", p.ArchiveName(t))
+
+	deb := rule.NewRule("pkg_deb", targetName(debName, t))
+	deb.SetAttr("data", ":"+layer.Name())
+	deb.SetAttr("package", p.Name)
+	version := p.DebVersion(t)
+	deb.SetAttr("version", version)
+	deb.SetAttr("architecture", debArchitecture)
+	deb.SetAttr("maintainer", repo.Maintainer)
+	deb.SetAttr("description", p.Name+" node")
+	deb.SetAttr("distribution", t.Variant.Distribution)
+	if t.Variant.Libc {
+		deb.SetAttr("depends", []string{"libc6"})
+	}
+	deb.SetAttr("package_file_name", p.Name+"_"+version+"_"+debArchitecture+".deb")
+
+	return []*rule.Rule{layer, image, load, push, archive, deb}
+}
+
+func setDeterministic(r *rule.Rule) {
+	r.SetAttr("mode", fileMode)
+	r.SetAttr("owner", fileOwner)
+	r.SetAttr("portable_mtime", true)
+}
+
+// annotations are the image's OCI annotations, from the protocol's files and
+// directives; unknown ones are left out rather than guessed.
+func annotations(repo *spec.Repo, p *spec.Protocol, t metadata.Target) map[string]string {
+	const prefix = "org.opencontainers.image."
+	a := map[string]string{
+		prefix + "title":   p.Name,
+		prefix + "version": p.ImageTag(t),
+	}
+	if p.Version != "" {
+		a[prefix+"revision"] = p.Version
+	}
+	if p.Upstream != "" {
+		a[prefix+"url"] = p.Upstream
+	}
+	if repo.RepositoryURL != "" {
+		a[prefix+"source"] = repo.RepositoryURL + "/tree/main/" + path.Clean(p.Dir)
+	}
+	return a
+}

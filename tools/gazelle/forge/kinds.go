@@ -1,0 +1,85 @@
+package forge
+
+import "github.com/bazelbuild/bazel-gazelle/rule"
+
+// Rule kinds the language emits. Every attribute it writes is mergeable, so
+// that a change in a protocol's files reaches its BUILD file on the next run;
+// "# keep" pins one by hand.
+var kinds = map[string]rule.KindInfo{
+	"pkg_tar": {
+		NonEmptyAttrs:  set("files", "deps"),
+		MergeableAttrs: set("files", "deps", "extension", "mode", "owner", "portable_mtime", "package_file_name"),
+	},
+	"oci_image": {
+		NonEmptyAttrs:  set("base", "tars"),
+		MergeableAttrs: set("base", "tars", "entrypoint", "user", "annotations"),
+	},
+	"oci_push": {
+		NonEmptyAttrs:  set("image"),
+		MergeableAttrs: set("image", "repository_file", "remote_tags"),
+	},
+	"oci_load": {
+		NonEmptyAttrs:  set("image"),
+		MergeableAttrs: set("image", "repo_tags"),
+	},
+	"pkg_deb": {
+		NonEmptyAttrs: set("data"),
+		MergeableAttrs: set("data", "package", "package_file_name", "version", "architecture",
+			"maintainer", "description", "depends", "distribution", "homepage", "section", "priority",
+			"preinst", "postinst", "prerm", "postrm", "conffiles_file"),
+	},
+	"multirun": {
+		NonEmptyAttrs:  set("commands"),
+		MergeableAttrs: set("commands"),
+	},
+	"image_repository": {
+		NonEmptyAttrs:  set("image"),
+		MergeableAttrs: set("image"),
+	},
+}
+
+func set(attrs ...string) map[string]bool {
+	m := make(map[string]bool, len(attrs))
+	for _, a := range attrs {
+		m[a] = true
+	}
+	return m
+}
+
+func (*forgeLang) Kinds() map[string]rule.KindInfo { return kinds }
+
+// loads says where each kind comes from, by Bazel module. The label of our
+// own rules has no module: they live in this repository.
+var loads = []struct {
+	module, file string
+	symbols      []string
+}{
+	{"rules_oci", "//oci:defs.bzl", []string{"oci_image", "oci_load", "oci_push"}},
+	{"rules_pkg", "//pkg:deb.bzl", []string{"pkg_deb"}},
+	{"rules_pkg", "//pkg:tar.bzl", []string{"pkg_tar"}},
+	{"rules_multirun", "//:defs.bzl", []string{"multirun"}},
+	{"", "//rules:image.bzl", []string{"image_repository"}},
+}
+
+// Loads gives the load statements under the modules' own names, for a
+// repository that does not rename them.
+func (l *forgeLang) Loads() []rule.LoadInfo {
+	return l.ApparentLoads(func(string) string { return "" })
+}
+
+// ApparentLoads names each module as MODULE.bazel makes it visible
+// (repo_name), falling back to the module's own name.
+func (*forgeLang) ApparentLoads(moduleToApparentName func(string) string) []rule.LoadInfo {
+	infos := make([]rule.LoadInfo, len(loads))
+	for i, l := range loads {
+		repo := ""
+		if l.module != "" {
+			repo = "@" + l.module
+			if name := moduleToApparentName(l.module); name != "" {
+				repo = "@" + name
+			}
+		}
+		infos[i] = rule.LoadInfo{Name: repo + l.file, Symbols: l.symbols}
+	}
+	return infos
+}
