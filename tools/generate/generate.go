@@ -29,7 +29,8 @@ func Languages() []language.Language {
 // Gazelle runs gazelle's update command over root with args: the driver that
 // gazelle's own main calls, with the languages of //:gazelle_binary.
 func Gazelle(root string, args ...string) error {
-	return update.Run(context.Background(), Languages(), root, append([]string{"-repo_root", root}, args...))
+	// The gazelle rule's runner passes -bzlmod in a module-mode repository.
+	return update.Run(context.Background(), Languages(), root, append([]string{"-bzlmod", "-repo_root", root}, args...))
 }
 
 // repoFiles are the files outside protocols/ whose content changes what
