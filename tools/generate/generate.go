@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,8 +52,10 @@ func Changes(root string) (map[string][]byte, error) {
 		}
 	}
 	protocols := filepath.Join(root, metadata.ProtocolsDir)
-	if _, err := os.Stat(protocols); err != nil {
-		return nil, fmt.Errorf("no %s directory in %s", metadata.ProtocolsDir, root)
+	if _, err := os.Stat(protocols); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
 	if err := os.CopyFS(filepath.Join(stage, metadata.ProtocolsDir), os.DirFS(protocols)); err != nil {
 		return nil, err

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The project's whole test run, as CI runs it (.ci/run calls this script):
+# installs the Debian packages the real-tool tests need, then runs the Go
+# tests, forge check, and the slow tests that drive dpkg, lintian,
+# shellcheck, systemd-analyze, debootstrap and the protocols' go builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the real-tool tests need, one list per package of tests.
+mapfile -t packages < <(cat tools/*/testdeps.txt 2>/dev/null | sed 's/#.*//' | awk 'NF')
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "== gofmt, go vet"
+unformatted=$(gofmt -l tools)
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+echo "== go test ./..."
+go test ./...
+
+echo "== forge check"
+go run ./tools/forge check
+
+echo "== real-tool tests (go test -tags realtools)"
+go test -tags realtools -timeout 40m ./tools/...
