@@ -100,9 +100,10 @@ func targetName(base string, t metadata.Target) string {
 // protocolRules returns every rule of one protocol, in the order a new BUILD
 // file lists them.
 func protocolRules(repo *spec.Repo, p *spec.Protocol) []*rule.Rule {
-	var rules []*rule.Rule
+	inImage, inArchive := manifestRules(p)
+	rules := append(append([]*rule.Rule(nil), inImage...), inArchive...)
 	for _, t := range p.Targets {
-		rules = append(rules, variantRules(repo, p, t)...)
+		rules = append(rules, variantRules(repo, p, t, inImage, inArchive)...)
 	}
 	repository := rule.NewRule("image_repository", repositoryName)
 	repository.SetAttr("image", p.Name)
@@ -125,15 +126,41 @@ func protocolRules(repo *spec.Repo, p *spec.Protocol) []*rule.Rule {
 	return append(rules, push)
 }
 
+// manifestRules returns, for each MANIFEST entry, the mappings that place
+// its source in the image (at the entry's path) and in the release archive
+// (flat, at its basename). The basename is set by renames, so a source whose
+// file is named otherwise still lands where MANIFEST says. Every variant's
+// layer and archive share them.
+func manifestRules(p *spec.Protocol) (inImage, inArchive []*rule.Rule) {
+	for _, e := range p.Manifest {
+		source := p.Source(e).String()
+		image := rule.NewRule("pkg_files", layerName+"_files_"+e.Base())
+		image.SetAttr("srcs", []string{source})
+		image.SetAttr("prefix", strings.TrimPrefix(path.Dir(e.Path), "/"))
+		image.SetAttr("renames", map[string]string{source: e.Base()})
+		inImage = append(inImage, image)
+
+		flat := rule.NewRule("pkg_files", archiveName+"_files_"+e.Base())
+		flat.SetAttr("srcs", []string{source})
+		flat.SetAttr("renames", map[string]string{source: e.Base()})
+		inArchive = append(inArchive, flat)
+	}
+	return inImage, inArchive
+}
+
+func labels(rules []*rule.Rule) []string {
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = ":" + r.Name()
+	}
+	return out
+}
+
 // variantRules returns the rules of one variant: the layer, the image and
 // its push and load, the release archive and the Debian package.
-func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target) []*rule.Rule {
+func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage, inArchive []*rule.Rule) []*rule.Rule {
 	layer := rule.NewRule("pkg_tar", targetName(layerName, t))
-	inImage := map[string]string{}
-	for _, e := range p.Manifest {
-		inImage[p.Source(e).String()] = strings.TrimPrefix(e.Path, "/")
-	}
-	layer.SetAttr("files", inImage)
+	layer.SetAttr("srcs", labels(inImage))
 	setDeterministic(layer)
 
 	image := rule.NewRule("oci_image", targetName(imageName, t))
@@ -154,11 +181,7 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target) []*rule.
 	push.SetAttr("remote_tags", []string{tag})
 
 	archive := rule.NewRule("pkg_tar", targetName(archiveName, t))
-	flat := map[string]string{}
-	for _, e := range p.Manifest {
-		flat[p.Source(e).String()] = e.Base()
-	}
-	archive.SetAttr("files", flat)
+	archive.SetAttr("srcs", labels(inArchive))
 	archive.SetAttr("extension", "tar.gz")
 	setDeterministic(archive)
 	archive.SetAttr("package_file_name", p.ArchiveName(t))

@@ -6,9 +6,13 @@ import "github.com/bazelbuild/bazel-gazelle/rule"
 // that a change in a protocol's files reaches its BUILD file on the next run;
 // "# keep" pins one by hand.
 var kinds = map[string]rule.KindInfo{
+	"pkg_files": {
+		NonEmptyAttrs:  set("srcs"),
+		MergeableAttrs: set("srcs", "prefix", "renames"),
+	},
 	"pkg_tar": {
-		NonEmptyAttrs:  set("files", "deps"),
-		MergeableAttrs: set("files", "deps", "extension", "mode", "owner", "portable_mtime", "package_file_name"),
+		NonEmptyAttrs:  set("srcs", "deps"),
+		MergeableAttrs: set("srcs", "deps", "extension", "mode", "owner", "portable_mtime", "package_file_name"),
 	},
 	"oci_image": {
 		NonEmptyAttrs:  set("base", "tars"),
@@ -56,6 +60,7 @@ var loads = []struct {
 }{
 	{"rules_oci", "//oci:defs.bzl", []string{"oci_image", "oci_load", "oci_push"}},
 	{"rules_pkg", "//pkg:deb.bzl", []string{"pkg_deb"}},
+	{"rules_pkg", "//pkg:mappings.bzl", []string{"pkg_files"}},
 	{"rules_pkg", "//pkg:tar.bzl", []string{"pkg_tar"}},
 	{"rules_multirun", "//:defs.bzl", []string{"multirun"}},
 	{"", "//rules:image.bzl", []string{"image_repository"}},
