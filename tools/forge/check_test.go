@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkWorkspace writes a repository with one protocol whose sources are
+// laid out by the caller, and generates its BUILD file.
+func checkWorkspace(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	base := map[string]string{
+		"MODULE.bazel":                "bazel_dep(name = \"rules_go\", version = \"0.64.2\")\n\ngo_deps = use_extension(\"@gazelle//:extensions.bzl\", \"go_deps\")\nuse_repo(go_deps, \"com_github_ethereum_go_ethereum\")\n",
+		"protocols/geth/VERSION":      "v1.14.12\n",
+		"protocols/geth/MANIFEST":     "/usr/local/bin/geth\n/usr/local/bin/clef\n/usr/local/share/geth/genesis.json\n",
+		"protocols/geth/genesis.json": "{}\n",
+	}
+	for k, v := range files {
+		base[k] = v
+	}
+	for rel, content := range base {
+		write(t, filepath.Join(root, rel), content)
+	}
+	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
+		t.Fatalf("generate: %s", stderr)
+	}
+	return root
+}
+
+func TestCheckPassesWhenEverySourceExists(t *testing.T) {
+	root := checkWorkspace(t, map[string]string{
+		"protocols/geth/BUILD.bazel":   "# gazelle:forge_source /usr/local/bin/geth @com_github_ethereum_go_ethereum//cmd/geth\n# gazelle:forge_source /usr/local/bin/clef //third_party/clef:bin\n",
+		"third_party/clef/BUILD.bazel": "filegroup(\n    name = \"bin\",\n    srcs = [\"clef\"],\n)\n",
+	})
+	if code, stdout, stderr := runForge("check", "-repo_root", root); code != 0 {
+		t.Errorf("check: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+func TestCheckReportsEveryUnresolvedSource(t *testing.T) {
+	root := checkWorkspace(t, map[string]string{
+		"protocols/geth/BUILD.bazel": "# gazelle:forge_source /usr/local/bin/geth @com_github_unknown//cmd/geth\n",
+	})
+	code, _, stderr := runForge("check", "-repo_root", root)
+	want := []string{
+		"protocols/geth/MANIFEST:1: /usr/local/bin/geth: source @com_github_unknown//cmd/geth is in repository @com_github_unknown, which MODULE.bazel does not create",
+		"protocols/geth/MANIFEST:2: /usr/local/bin/clef: source //protocols/geth:clef does not exist: no target \"clef\" in protocols/geth/BUILD.bazel and no such file;",
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if strings.Contains(stderr, "genesis.json") {
+		t.Errorf("a source file that exists was reported:\n%s", stderr)
+	}
+}
+
+func TestCheckReportsStaleBuildFile(t *testing.T) {
+	root := checkWorkspace(t, map[string]string{
+		"protocols/geth/BUILD.bazel": "alias(\n    name = \"geth\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n\nalias(\n    name = \"clef\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/clef\",\n)\n",
+	})
+	if code, _, stderr := runForge("check", "-repo_root", root); code != 0 {
+		t.Fatalf("check before the change: exit %d: %s", code, stderr)
+	}
+	write(t, filepath.Join(root, "protocols/geth/VERSION"), "v1.14.13\n")
+	code, _, stderr := runForge("check", "-repo_root", root)
+	want := "protocols/geth/BUILD.bazel: is not what gazelle generates from the protocol's files"
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and %q", code, stderr, want)
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "protocols/geth/BUILD.bazel")); strings.Contains(string(data), "v1.14.13") {
+		t.Errorf("check rewrote the BUILD file")
+	}
+}
+
+func TestCheckReportsMetadataErrors(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	write(t, filepath.Join(root, "protocols/geth/TARGETS"), "xenial\n")
+	code, _, stderr := runForge("check", "-repo_root", root)
+	want := "protocols/geth/TARGETS:1: unknown variant \"xenial\"; known variants: static, glibc, bionic, focal, jammy\n"
+	if code != 1 || stderr != want {
+		t.Errorf("exit %d, stderr %q; want 1, %q", code, stderr, want)
+	}
+}
