@@ -1,6 +1,7 @@
 // Package check finds what would break a build of the repository's
 // protocols before anybody runs one: bad metadata, MANIFEST entries whose
-// source target does not exist, and BUILD files that gazelle would change.
+// source target does not exist, a VERSION that is not the version go.mod
+// pins, and BUILD files that gazelle would change.
 package check
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/bazelbuild/buildtools/build"
 
 	"github.com/protocol-forge/protocol-forge/tools/generate"
+	"github.com/protocol-forge/protocol-forge/tools/gosource"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
@@ -42,6 +44,11 @@ func Run(root string) error {
 			}
 		}
 	}
+	bins, err := gosource.Find(repo)
+	if err != nil {
+		return err
+	}
+	errs = append(errs, gosource.Drift(bins)...)
 	stale, err := generate.Changes(root)
 	if err != nil {
 		return err

@@ -23,10 +23,14 @@ const (
 	RepositoryURLDirective = "forge_repository_url" // root: this repository's web address
 	SourceDirective        = "forge_source"         // protocol: "PATH LABEL" for a MANIFEST entry
 	UpstreamDirective      = "forge_upstream"       // protocol: the upstream project's web address
+	VersionArgsDirective   = "forge_version_args"   // protocol: arguments that make the service print its version
 )
 
 // Directives lists every directive forge knows, for gazelle's KnownDirectives.
-var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective}
+var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective}
+
+// DefaultVersionArgs make most node binaries print their version.
+var DefaultVersionArgs = []string{"version"}
 
 // DefaultMaintainer is used until the root BUILD file names one.
 const DefaultMaintainer = "protocol-forge maintainers <maintainers@protocol-forge.invalid>"
@@ -51,6 +55,9 @@ type Protocol struct {
 	Sources map[string]label.Label
 	// Upstream is the upstream project's web address, or empty.
 	Upstream string
+	// VersionArgs are the arguments with which the service executable
+	// prints its version; the protocol build tests run it so.
+	VersionArgs []string
 }
 
 // Source returns the label the content of entry e comes from: its
@@ -116,7 +123,7 @@ func Load(root string) (*Repo, error) {
 		return nil, err
 	}
 	for _, mp := range protocols {
-		p := &Protocol{Protocol: mp, Sources: map[string]label.Label{}}
+		p := &Protocol{Protocol: mp, Sources: map[string]label.Label{}, VersionArgs: DefaultVersionArgs}
 		directives, err := readDirectives(root, mp.Dir)
 		if err != nil {
 			return nil, err
@@ -159,6 +166,11 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 			return d.errorf("%s %q must be an http(s) address", d.key, d.value)
 		}
 		p.Upstream = d.value
+	case VersionArgsDirective:
+		if d.value == "" {
+			return d.errorf("%s needs the arguments that make %s print its version", d.key, p.Service.Path)
+		}
+		p.VersionArgs = strings.Fields(d.value)
 	case MaintainerDirective, RepositoryURLDirective:
 		return d.errorf("%s is a setting of the whole repository: put it in the root BUILD.bazel", d.key)
 	default:

@@ -1,0 +1,95 @@
+package gosource
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/protocol-forge/protocol-forge/tools/spec"
+)
+
+func TestRepoName(t *testing.T) {
+	for path, want := range map[string]string{
+		"github.com/ethereum/go-ethereum":  "com_github_ethereum_go_ethereum",
+		"github.com/btcsuite/btcd":         "com_github_btcsuite_btcd",
+		"cosmossdk.io/tools/cosmovisor":    "io_cosmossdk_tools_cosmovisor",
+		"github.com/Masterminds/semver/v3": "com_github_masterminds_semver_v3",
+		"go.starlark.net":                  "net_starlark_go",
+	} {
+		if got := RepoName(path); got != want {
+			t.Errorf("RepoName(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func workspace(t *testing.T, version string) *spec.Repo {
+	t.Helper()
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod":                     "module example.com/x\n\ngo 1.26\n\nrequire (\n\tgithub.com/btcsuite/btcd v0.26.2\n\tgithub.com/ethereum/go-ethereum v1.17.10\n)\n",
+		"protocols/btcd/VERSION":     version + "\n",
+		"protocols/btcd/MANIFEST":    "/usr/local/bin/btcctl\n/usr/local/bin/btcd\n/usr/local/share/btcd/sample.conf\n",
+		"protocols/btcd/SERVICE":     "/usr/local/bin/btcd\n",
+		"protocols/btcd/sample.conf": "\n",
+		"protocols/btcd/BUILD.bazel": `go_cross_binary(
+    name = "btcd",
+    platform = "@rules_go//go/toolchain:linux_amd64",
+    target = "@com_github_btcsuite_btcd//:btcd",
+)
+
+go_cross_binary(
+    name = "btcctl",
+    platform = "@rules_go//go/toolchain:linux_amd64_cgo",
+    target = "@com_github_btcsuite_btcd//cmd/btcctl",
+)
+`,
+	}
+	for rel, content := range files {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := spec.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
+func TestFindMapsEntriesToPackages(t *testing.T) {
+	bins, err := Find(workspace(t, "v0.26.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range bins {
+		got = append(got, b.Entry.Path+" "+b.Package+"@"+b.Version+" cgo="+map[bool]string{true: "1", false: "0"}[b.Cgo])
+	}
+	want := []string{
+		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1",
+		"/usr/local/bin/btcd github.com/btcsuite/btcd@v0.26.2 cgo=0",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("binaries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if errs := Drift(bins); len(errs) != 0 {
+		t.Errorf("drift reported for matching versions: %v", errs)
+	}
+}
+
+func TestDriftNamesVersionAndModule(t *testing.T) {
+	bins, err := Find(workspace(t, "v0.26.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := Drift(bins)
+	want := `protocols/btcd/VERSION:1: VERSION tags "v0.26.1" but go.mod pins github.com/btcsuite/btcd v0.26.2, the source of /usr/local/bin/btcd: bump both together (go get github.com/btcsuite/btcd@v0.26.1)`
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("drift:\n%v\nwant:\n%s", errs, want)
+	}
+}
