@@ -23,6 +23,7 @@ const (
 	ManifestFile = "MANIFEST"
 	ServiceFile  = "SERVICE"
 	RunnerFile   = "RUNNER"
+	ReadmeFile   = "README.md"
 )
 
 // ProtocolsDir is where protocols live, relative to the repository root.
@@ -70,6 +71,9 @@ type Protocol struct {
 	// or the first MANIFEST entry.
 	Service Entry
 	Runners []string
+	// Description is the first paragraph of README.md after its title, on one
+	// line; "<name> node" when there is none.
+	Description string
 }
 
 // ImageTag returns the tag an image of target t is pushed under: the
@@ -229,10 +233,42 @@ func Load(root, rel string) (*Protocol, error) {
 		p.Runners = r.parseRunners(runners)
 	}
 
+	readme, _, err := r.read(ReadmeFile)
+	if err != nil {
+		return nil, err
+	}
+	p.Description = firstParagraph(readme)
+	if p.Description == "" {
+		p.Description = p.Name + " node"
+	}
+
 	if len(r.errs) > 0 {
 		return nil, r.errs
 	}
 	return p, nil
+}
+
+// firstParagraph returns the first run of text lines of a Markdown file that
+// is not a heading, with its white space folded; images, tables and code
+// are no description.
+func firstParagraph(markdown string) string {
+	var words []string
+	for _, line := range strings.Split(markdown, "\n") {
+		text := strings.TrimSpace(line)
+		switch {
+		case text == "":
+			if len(words) > 0 {
+				return strings.Join(words, " ")
+			}
+		case strings.HasPrefix(text, "#"), strings.HasPrefix(text, "```"), strings.HasPrefix(text, "|"), strings.HasPrefix(text, "!["):
+			if len(words) > 0 {
+				return strings.Join(words, " ")
+			}
+		default:
+			words = append(words, strings.Fields(text)...)
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // reader parses the files of one protocol directory, collecting errors.

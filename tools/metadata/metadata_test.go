@@ -183,3 +183,21 @@ protocols/b/VERSION:2: VERSION has a second line "b": it must be one line, the r
 		t.Errorf("LoadAll errors:\n%v\nwant:\n%s", err, want)
 	}
 }
+
+func TestDescriptionIsTheReadmesFirstParagraph(t *testing.T) {
+	root := writeProtocol(t, "geth", map[string]string{
+		"MANIFEST":  "/usr/local/bin/geth\n",
+		"README.md": "# geth\n\nGo Ethereum, the execution\n  client of Ethereum.\n\n## Run\n\nsomething else\n",
+	})
+	p, err := Load(root, "protocols/geth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Go Ethereum, the execution client of Ethereum."; p.Description != want {
+		t.Errorf("description %q, want %q", p.Description, want)
+	}
+	root = writeProtocol(t, "gaia", map[string]string{"MANIFEST": "/usr/local/bin/gaiad\n"})
+	if p, err = Load(root, "protocols/gaia"); err != nil || p.Description != "gaia node" {
+		t.Errorf("description without README = %q, %v; want \"gaia node\"", p.Description, err)
+	}
+}

@@ -193,7 +193,7 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 	deb.SetAttr("version", version)
 	deb.SetAttr("architecture", debArchitecture)
 	deb.SetAttr("maintainer", repo.Maintainer)
-	deb.SetAttr("description", p.Name+" node")
+	deb.SetAttr("description", p.Description)
 	deb.SetAttr("distribution", t.Variant.Distribution)
 	if t.Variant.Libc {
 		deb.SetAttr("depends", []string{"libc6"})
@@ -214,8 +214,9 @@ func setDeterministic(r *rule.Rule) {
 func annotations(repo *spec.Repo, p *spec.Protocol, t metadata.Target) map[string]string {
 	const prefix = "org.opencontainers.image."
 	a := map[string]string{
-		prefix + "title":   p.Name,
-		prefix + "version": p.ImageTag(t),
+		prefix + "title":       p.Name,
+		prefix + "version":     p.ImageTag(t),
+		prefix + "description": p.Description,
 	}
 	if p.Version != "" {
 		a[prefix+"revision"] = p.Version
