@@ -71,6 +71,9 @@ type Protocol struct {
 	// or the first MANIFEST entry.
 	Service Entry
 	Runners []string
+	// Files are the protocol files present, by name, in the order of the
+	// file name constants; tools that read the protocol list them as inputs.
+	Files []string
 	// Description is the first paragraph of README.md after its title, on one
 	// line; "<name> node" when there is none.
 	Description string
@@ -233,6 +236,11 @@ func Load(root, rel string) (*Protocol, error) {
 		p.Runners = r.parseRunners(runners)
 	}
 
+	for _, name := range []string{VersionFile, TargetsFile, ManifestFile, ServiceFile, RunnerFile, ReadmeFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			p.Files = append(p.Files, name)
+		}
+	}
 	readme, _, err := r.read(ReadmeFile)
 	if err != nil {
 		return nil, err

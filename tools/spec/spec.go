@@ -24,10 +24,11 @@ const (
 	SourceDirective        = "forge_source"         // protocol: "PATH LABEL" for a MANIFEST entry
 	UpstreamDirective      = "forge_upstream"       // protocol: the upstream project's web address
 	VersionArgsDirective   = "forge_version_args"   // protocol: arguments that make the service print its version
+	EnableServiceDirective = "forge_enable_service" // protocol: "true" to enable and start the service on install
 )
 
 // Directives lists every directive forge knows, for gazelle's KnownDirectives.
-var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective}
+var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective}
 
 // DefaultVersionArgs make most node binaries print their version.
 var DefaultVersionArgs = []string{"version"}
@@ -58,6 +59,8 @@ type Protocol struct {
 	// VersionArgs are the arguments with which the service executable
 	// prints its version; the protocol build tests run it so.
 	VersionArgs []string
+	// EnableService makes the .deb enable and start the service on install.
+	EnableService bool
 }
 
 // Source returns the label the content of entry e comes from: its
@@ -166,6 +169,15 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 			return d.errorf("%s %q must be an http(s) address", d.key, d.value)
 		}
 		p.Upstream = d.value
+	case EnableServiceDirective:
+		switch d.value {
+		case "true":
+			p.EnableService = true
+		case "false":
+			p.EnableService = false
+		default:
+			return d.errorf("%s takes true or false, not %q", d.key, d.value)
+		}
 	case VersionArgsDirective:
 		if d.value == "" {
 			return d.errorf("%s needs the arguments that make %s print its version", d.key, p.Service.Path)

@@ -1,12 +1,14 @@
 package forge
 
 import (
+	"log"
 	"path"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/language"
 	"github.com/bazelbuild/bazel-gazelle/rule"
 
+	"github.com/protocol-forge/protocol-forge/tools/debian"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
@@ -22,6 +24,9 @@ const (
 	archiveName    = "archive"
 	debName        = "deb"
 	repositoryName = "repository"
+	debFilesName   = "deb_files"
+	debConfigName  = "deb_config"
+	debDataName    = "deb_data"
 )
 
 // perVariantNames are the targets generated once per variant.
@@ -38,9 +43,6 @@ const (
 	fileMode  = "0755"
 	fileOwner = "0.0"
 )
-
-// debArchitecture is the architecture every .deb is built for.
-const debArchitecture = "amd64"
 
 func (*forgeLang) GenerateRules(args language.GenerateArgs) language.GenerateResult {
 	var res language.GenerateResult
@@ -186,21 +188,78 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 	setDeterministic(archive)
 	archive.SetAttr("package_file_name", p.ArchiveName(t))
 
-	deb := rule.NewRule("pkg_deb", targetName(debName, t))
-	deb.SetAttr("data", ":"+layer.Name())
-	deb.SetAttr("package", p.Name)
-	version := p.DebVersion(t)
-	deb.SetAttr("version", version)
-	deb.SetAttr("architecture", debArchitecture)
-	deb.SetAttr("maintainer", repo.Maintainer)
-	deb.SetAttr("description", p.Description)
-	deb.SetAttr("distribution", t.Variant.Distribution)
-	if t.Variant.Libc {
-		deb.SetAttr("depends", []string{"libc6"})
-	}
-	deb.SetAttr("package_file_name", p.Name+"_"+version+"_"+debArchitecture+".deb")
+	debRules := debRules(repo, p, t, layer)
+	return append([]*rule.Rule{layer, image, load, push, archive}, debRules...)
+}
 
-	return []*rule.Rule{layer, image, load, push, archive, deb}
+// debRules returns the rules of target t's Debian package: the render
+// action, the mapping of what it renders into the installed tree, the data
+// tar (the layer plus that tree) and the pkg_deb, whose control attributes
+// come from the same Go code that renders the control file.
+func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.Rule) []*rule.Rule {
+	opts, err := debian.LoadOptions(repo, p)
+	if err != nil {
+		log.Printf("%s: %v", p.Dir, err)
+	}
+	pkg := debian.Render(repo, p, t, opts)
+	files := rule.NewRule("deb_files", targetName(debFilesName, t))
+	out := func(name string) string { return files.Name() + "/" + name }
+	srcs := append([]string(nil), p.Files...)
+	if opts.DropIn != "" {
+		srcs = append(srcs, debian.DropInFile)
+	}
+	srcs = append(srcs, "BUILD.bazel", "//:BUILD.bazel")
+	files.SetAttr("srcs", srcs)
+	files.SetAttr("protocol", p.Name)
+	if t.Named {
+		files.SetAttr("variant", t.Variant.Name)
+	}
+	var root []string
+	for _, f := range pkg.RootFiles() {
+		root = append(root, out(f.Name))
+	}
+	files.SetAttr("root_files", root)
+	files.SetAttr("control", out(debian.ControlName))
+	files.SetAttr("conffiles", out(debian.ConffilesName))
+	files.SetAttr("layout", out(debian.LayoutName))
+	for _, script := range debian.Scripts {
+		files.SetAttr(script, out(script))
+	}
+
+	config := rule.NewRule("pkg_files", targetName(debConfigName, t))
+	config.SetAttr("srcs", []string{":" + files.Name()})
+	config.SetAttr("strip_prefix", out(debian.RootDir))
+
+	data := rule.NewRule("pkg_tar", targetName(debDataName, t))
+	data.SetAttr("srcs", []string{":" + config.Name()})
+	data.SetAttr("deps", []string{":" + layer.Name()})
+	data.SetAttr("mode", "0644")
+	data.SetAttr("owner", fileOwner)
+	data.SetAttr("portable_mtime", true)
+
+	c := pkg.Control
+	deb := rule.NewRule("pkg_deb", targetName(debName, t))
+	deb.SetAttr("data", ":"+data.Name())
+	deb.SetAttr("package", c.Package)
+	deb.SetAttr("version", c.Version)
+	deb.SetAttr("section", c.Section)
+	deb.SetAttr("priority", c.Priority)
+	deb.SetAttr("architecture", c.Architecture)
+	if len(c.Depends) > 0 {
+		deb.SetAttr("depends", c.Depends)
+	}
+	deb.SetAttr("maintainer", c.Maintainer)
+	deb.SetAttr("description", c.Description)
+	if c.Homepage != "" {
+		deb.SetAttr("homepage", c.Homepage)
+	}
+	deb.SetAttr("distribution", c.Distribution)
+	for _, script := range debian.Scripts {
+		deb.SetAttr(script, ":"+out(script))
+	}
+	deb.SetAttr("conffiles_file", ":"+out(debian.ConffilesName))
+	deb.SetAttr("package_file_name", c.FileName())
+	return []*rule.Rule{files, config, data, deb}
 }
 
 func setDeterministic(r *rule.Rule) {

@@ -8,7 +8,12 @@ import "github.com/bazelbuild/bazel-gazelle/rule"
 var kinds = map[string]rule.KindInfo{
 	"pkg_files": {
 		NonEmptyAttrs:  set("srcs"),
-		MergeableAttrs: set("srcs", "prefix", "renames"),
+		MergeableAttrs: set("srcs", "prefix", "renames", "strip_prefix"),
+	},
+	"deb_files": {
+		NonEmptyAttrs: set("srcs"),
+		MergeableAttrs: set("srcs", "protocol", "variant", "root_files", "control", "conffiles", "layout",
+			"postinst", "prerm", "postrm"),
 	},
 	"pkg_tar": {
 		NonEmptyAttrs:  set("srcs", "deps"),
@@ -63,6 +68,7 @@ var loads = []struct {
 	{"rules_pkg", "//pkg:mappings.bzl", []string{"pkg_files"}},
 	{"rules_pkg", "//pkg:tar.bzl", []string{"pkg_tar"}},
 	{"rules_multirun", "//:defs.bzl", []string{"multirun"}},
+	{"", "//rules:deb.bzl", []string{"deb_files"}},
 	{"", "//rules:image.bzl", []string{"image_repository"}},
 }
 

@@ -1,0 +1,318 @@
+// Package debian renders everything a protocol's .deb holds besides its
+// MANIFEST files: control fields, maintainer scripts, the systemd unit, the
+// /etc/default file, the ld.so.conf.d entry and the conffiles list. Bazel's
+// render action and `forge render` both call it.
+package debian
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
+)
+
+// Architecture is what every .deb is built for.
+const Architecture = "amd64"
+
+// Section and Priority are written explicitly: pkg_deb would otherwise
+// write its defaults, contrib/devel and optional.
+const (
+	Section  = "net"
+	Priority = "optional"
+	// Urgency is what pkg_deb writes when told nothing.
+	Urgency = "medium"
+)
+
+// DropInFile is the optional protocol file that loosens (or tightens) the
+// hardened unit; it ships as a vendor drop-in.
+const DropInFile = "systemd.conf"
+
+// Names of the files Render writes beside the installed tree.
+const (
+	ControlName   = "control"
+	ConffilesName = "conffiles"
+	PostinstName  = "postinst"
+	PrermName     = "prerm"
+	PostrmName    = "postrm"
+	LayoutName    = "layout.txt"
+	// RootDir holds the installed files at their paths, e.g.
+	// root/etc/default/<name>.
+	RootDir = "root"
+)
+
+// Scripts are the maintainer scripts every package has; the set is the same
+// for every protocol so that Bazel can declare them statically.
+var Scripts = []string{PostinstName, PrermName, PostrmName}
+
+// ManifestSource is the SOURCE in layout.txt of a MANIFEST entry.
+const ManifestSource = "manifest"
+
+// File is one rendered file.
+type File struct {
+	// Name is where Render writes it, relative to the output directory.
+	Name    string
+	Content string
+	Mode    os.FileMode
+	// Path is where the package installs it, or "" for DEBIAN-only files.
+	Path string
+}
+
+// Control holds the fields of DEBIAN/control that pkg_deb writes, in its
+// order, from the attributes gazelle generates.
+type Control struct {
+	Package, Version, Section, Priority, Architecture string
+	Depends                                           []string
+	Maintainer                                        string
+	// Description is the synopsis line, then the extended description.
+	Description  string
+	Homepage     string
+	Distribution string
+	Urgency      string
+}
+
+// Package is a rendered .deb.
+type Package struct {
+	Control   Control
+	Files     []File
+	Conffiles []string
+	// Layout lists every path the .deb installs with its source: a File's
+	// Name, or ManifestSource.
+	Layout [][2]string
+}
+
+// Options of a protocol that shape its package beyond its metadata.
+type Options struct {
+	// DropIn is the content of the protocol's systemd.conf, if any.
+	DropIn string
+	// Enable makes postinst enable and start the service.
+	Enable bool
+}
+
+// LoadOptions reads a protocol's optional packaging files.
+func LoadOptions(repo *spec.Repo, p *spec.Protocol) (Options, error) {
+	opts := Options{Enable: p.EnableService}
+	data, err := os.ReadFile(filepath.Join(repo.Root, filepath.FromSlash(p.Dir), DropInFile))
+	if err == nil {
+		opts.DropIn = string(data)
+	} else if !os.IsNotExist(err) {
+		return opts, err
+	}
+	return opts, nil
+}
+
+var libraryName = regexp.MustCompile(`\.so(\.[0-9]+)*$`)
+
+// LibraryDirs returns the directories of the shared libraries in the
+// MANIFEST, sorted: the dynamic linker must search them.
+func LibraryDirs(p *metadata.Protocol) []string {
+	seen := map[string]bool{}
+	var dirs []string
+	for _, e := range p.Manifest {
+		if libraryName.MatchString(e.Base()) && !seen[path.Dir(e.Path)] {
+			seen[path.Dir(e.Path)] = true
+			dirs = append(dirs, path.Dir(e.Path))
+		}
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+// Paths of the installed files a protocol's package adds.
+func UnitPath(name string) string { return "/usr/lib/systemd/system/" + name + ".service" }
+func DropInPath(name string) string {
+	return "/usr/lib/systemd/system/" + name + ".service.d/10-protocol.conf"
+}
+func DefaultPath(name string) string { return "/etc/default/" + name }
+func LdConfPath(name string) string  { return "/etc/ld.so.conf.d/" + name + ".conf" }
+func HomeDir(name string) string     { return "/var/lib/" + name }
+
+func docPath(name, file string) string        { return "/usr/share/doc/" + name + "/" + file }
+func lintianOverridesPath(name string) string { return "/usr/share/lintian/overrides/" + name }
+
+// rootName is where Render writes an installed file.
+func rootName(installPath string) string { return RootDir + installPath }
+
+// Render renders target t of protocol p.
+func Render(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) *Package {
+	pkg := &Package{Control: ControlFor(repo, p, t)}
+	libs := LibraryDirs(p.Protocol)
+	add := func(installPath, content string, mode os.FileMode) {
+		name := rootName(installPath)
+		pkg.Files = append(pkg.Files, File{Name: name, Content: content, Mode: mode, Path: installPath})
+		pkg.Layout = append(pkg.Layout, [2]string{installPath, name})
+	}
+	add(UnitPath(p.Name), unit(p, pkg.Control), 0o644)
+	add(DefaultPath(p.Name), defaultFile(p), 0o644)
+	pkg.Conffiles = append(pkg.Conffiles, DefaultPath(p.Name))
+	if len(libs) > 0 {
+		add(LdConfPath(p.Name), strings.Join(libs, "\n")+"\n", 0o644)
+		pkg.Conffiles = append(pkg.Conffiles, LdConfPath(p.Name))
+	}
+	if opts.DropIn != "" {
+		add(DropInPath(p.Name), opts.DropIn, 0o644)
+	}
+	add(docPath(p.Name, "copyright"), copyright(repo, p), 0o644)
+	add(docPath(p.Name, "changelog.gz"), changelog(p, pkg.Control), 0o644)
+	add(lintianOverridesPath(p.Name), lintianOverrides(p.Name), 0o644)
+	for _, e := range p.Manifest {
+		pkg.Layout = append(pkg.Layout, [2]string{e.Path, ManifestSource})
+	}
+	sort.Slice(pkg.Layout, func(i, j int) bool { return pkg.Layout[i][0] < pkg.Layout[j][0] })
+
+	s := scriptVars{Name: p.Name, Home: HomeDir(p.Name), Ldconfig: len(libs) > 0, Enable: opts.Enable,
+		Comment: p.Name + " node"}
+	pkg.Files = append(pkg.Files,
+		File{Name: PostinstName, Content: render(postinst, s), Mode: 0o755},
+		File{Name: PrermName, Content: render(prerm, s), Mode: 0o755},
+		File{Name: PostrmName, Content: render(postrm, s), Mode: 0o755},
+		File{Name: ConffilesName, Content: strings.Join(pkg.Conffiles, "\n") + "\n", Mode: 0o644},
+		File{Name: ControlName, Content: pkg.Control.String(), Mode: 0o644},
+		File{Name: LayoutName, Content: layoutText(pkg.Layout), Mode: 0o644},
+	)
+	return pkg
+}
+
+// ControlFor returns the control fields of target t's package; gazelle
+// writes them into pkg_deb's attributes.
+func ControlFor(repo *spec.Repo, p *spec.Protocol, t metadata.Target) Control {
+	c := Control{
+		Package:      p.Name,
+		Version:      p.DebVersion(t),
+		Section:      Section,
+		Priority:     Priority,
+		Architecture: Architecture,
+		Maintainer:   repo.Maintainer,
+		Description:  synopsis(p.Description) + "\n" + wrap(extended(p), 72),
+		Homepage:     p.Upstream,
+		Distribution: t.Variant.Distribution,
+		Urgency:      Urgency,
+	}
+	if t.Variant.Libc {
+		c.Depends = []string{"libc6"}
+	}
+	return c
+}
+
+// FileName is the .deb's file name, NAME_VERSION_ARCH.deb.
+func (c Control) FileName() string {
+	return fmt.Sprintf("%s_%s_%s.deb", c.Package, c.Version, c.Architecture)
+}
+
+// String renders the control file as pkg_deb writes it: its field order,
+// only the fields that have a value, a multi-line Description continued
+// with a leading space. pkg_deb adds no Installed-Size, and neither do we.
+func (c Control) String() string {
+	var b strings.Builder
+	field := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(&b, "%s: %s\n", name, value)
+		}
+	}
+	field("Package", c.Package)
+	field("Version", c.Version)
+	field("Section", c.Section)
+	field("Priority", c.Priority)
+	field("Architecture", c.Architecture)
+	field("Depends", strings.Join(c.Depends, ", "))
+	field("Maintainer", c.Maintainer)
+	lines := strings.Split(strings.TrimRight(c.Description, "\n"), "\n")
+	fmt.Fprintf(&b, "Description: %s\n", strings.TrimSpace(lines[0]))
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, " ") {
+			b.WriteString(" ")
+		}
+		b.WriteString(l + "\n")
+	}
+	field("Homepage", c.Homepage)
+	field("Distribution", c.Distribution)
+	field("Urgency", c.Urgency)
+	return b.String()
+}
+
+// extended is the extended description: the README's first paragraph and
+// what the package sets up, so that it never merely repeats the synopsis.
+func extended(p *spec.Protocol) string {
+	return fmt.Sprintf("%s This package runs %s as the systemd service %s.service, under the system user %s, with its data in %s.",
+		p.Description, p.Service.Path, p.Name, p.Name, HomeDir(p.Name))
+}
+
+// synopsis is the description's first sentence without its full stop, cut
+// at a word to fit Debian's 80-column synopsis line.
+func synopsis(description string) string {
+	s := description
+	if i := strings.Index(s, ". "); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSuffix(s, ".")
+	for len(s) > 72 {
+		i := strings.LastIndexByte(s[:72], ' ')
+		if i < 0 {
+			s = s[:72]
+			break
+		}
+		s = s[:i]
+	}
+	return s
+}
+
+// wrap folds text into lines of at most width columns.
+func wrap(text string, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func layoutText(layout [][2]string) string {
+	var b strings.Builder
+	for _, l := range layout {
+		fmt.Fprintf(&b, "%s\t%s\n", l[0], l[1])
+	}
+	return b.String()
+}
+
+// Write writes every rendered file under dir.
+func (pkg *Package) Write(dir string) error {
+	for _, f := range pkg.Files {
+		dest := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dest, []byte(f.Content), f.Mode); err != nil {
+			return err
+		}
+		if err := os.Chmod(dest, f.Mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RootFiles returns the rendered files the package installs.
+func (pkg *Package) RootFiles() []File {
+	var out []File
+	for _, f := range pkg.Files {
+		if f.Path != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,182 @@
+package debian
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/protocol-forge/protocol-forge/tools/spec"
+)
+
+// repo writes one protocol under a fresh root and loads it.
+func repo(t *testing.T, files map[string]string) (*spec.Repo, *spec.Protocol) {
+	t.Helper()
+	root := t.TempDir()
+	base := map[string]string{
+		"BUILD.bazel":                "# gazelle:forge_maintainer Node Ops <ops@example.com>\n",
+		"protocols/juno/VERSION":     "v16.0.2\n",
+		"protocols/juno/MANIFEST":    "/usr/local/bin/junod\n/usr/local/lib/juno/libwasmvm.x86_64.so\n",
+		"protocols/juno/README.md":   "# juno\n\nJuno, a smart-contract chain. It runs CosmWasm.\n",
+		"protocols/juno/BUILD.bazel": "# gazelle:forge_upstream https://github.com/CosmosContracts/juno\n",
+	}
+	for k, v := range files {
+		base[k] = v
+	}
+	for rel, content := range base {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := spec.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, r.ByName("juno")
+}
+
+func renderDefault(t *testing.T, files map[string]string) *Package {
+	t.Helper()
+	r, p := repo(t, files)
+	opts, err := LoadOptions(r, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Render(r, p, p.DefaultTarget(), opts)
+}
+
+func file(t *testing.T, pkg *Package, name string) string {
+	t.Helper()
+	for _, f := range pkg.Files {
+		if f.Name == name {
+			return f.Content
+		}
+	}
+	t.Fatalf("no rendered file %s", name)
+	return ""
+}
+
+func TestControlIsWhatPkgDebWrites(t *testing.T) {
+	pkg := renderDefault(t, nil)
+	want := `Package: juno
+Version: 16.0.2
+Section: net
+Priority: optional
+Architecture: amd64
+Depends: libc6
+Maintainer: Node Ops <ops@example.com>
+Description: Juno, a smart-contract chain
+ Juno, a smart-contract chain. It runs CosmWasm. This package runs
+ /usr/local/bin/junod as the systemd service juno.service, under the
+ system user juno, with its data in /var/lib/juno.
+Homepage: https://github.com/CosmosContracts/juno
+Distribution: bookworm
+Urgency: medium
+`
+	if got := file(t, pkg, ControlName); got != want {
+		t.Errorf("control:\n%s\nwant:\n%s", got, want)
+	}
+	if got := pkg.Control.FileName(); got != "juno_16.0.2_amd64.deb" {
+		t.Errorf("file name %s", got)
+	}
+}
+
+func TestStaticVariantHasNoLibcDependency(t *testing.T) {
+	pkg := renderDefault(t, map[string]string{"protocols/juno/TARGETS": "static\nglibc\n"})
+	if len(pkg.Control.Depends) != 0 {
+		t.Errorf("static variant depends on %v", pkg.Control.Depends)
+	}
+	if pkg.Control.Version != "16.0.2+static" {
+		t.Errorf("version %s, want 16.0.2+static for one of several variants", pkg.Control.Version)
+	}
+}
+
+func TestLayoutConffilesAndLibraries(t *testing.T) {
+	pkg := renderDefault(t, map[string]string{"protocols/juno/systemd.conf": "[Service]\nMemoryDenyWriteExecute=no\n"})
+	wantLayout := `/etc/default/juno	root/etc/default/juno
+/etc/ld.so.conf.d/juno.conf	root/etc/ld.so.conf.d/juno.conf
+/usr/lib/systemd/system/juno.service	root/usr/lib/systemd/system/juno.service
+/usr/lib/systemd/system/juno.service.d/10-protocol.conf	root/usr/lib/systemd/system/juno.service.d/10-protocol.conf
+/usr/local/bin/junod	manifest
+/usr/local/lib/juno/libwasmvm.x86_64.so	manifest
+/usr/share/doc/juno/changelog.gz	root/usr/share/doc/juno/changelog.gz
+/usr/share/doc/juno/copyright	root/usr/share/doc/juno/copyright
+/usr/share/lintian/overrides/juno	root/usr/share/lintian/overrides/juno
+`
+	if got := file(t, pkg, LayoutName); got != wantLayout {
+		t.Errorf("layout:\n%s\nwant:\n%s", got, wantLayout)
+	}
+	if got := file(t, pkg, ConffilesName); got != "/etc/default/juno\n/etc/ld.so.conf.d/juno.conf\n" {
+		t.Errorf("conffiles %q", got)
+	}
+	if got := file(t, pkg, "root/etc/ld.so.conf.d/juno.conf"); got != "/usr/local/lib/juno\n" {
+		t.Errorf("ld.so.conf entry %q", got)
+	}
+	if got := file(t, pkg, "root/usr/lib/systemd/system/juno.service.d/10-protocol.conf"); !strings.Contains(got, "MemoryDenyWriteExecute=no") {
+		t.Errorf("drop-in %q is not the protocol's systemd.conf", got)
+	}
+	for _, script := range []string{PostinstName, PostrmName} {
+		if !strings.Contains(file(t, pkg, script), "\tldconfig\n") {
+			t.Errorf("%s does not run ldconfig for a package with libraries", script)
+		}
+	}
+}
+
+func TestWithoutLibrariesNoLdconfig(t *testing.T) {
+	pkg := renderDefault(t, map[string]string{"protocols/juno/MANIFEST": "/usr/local/bin/junod\n"})
+	for _, f := range pkg.Files {
+		if strings.Contains(f.Name, "ld.so.conf") || strings.Contains(f.Content, "ldconfig") {
+			t.Errorf("%s mentions ldconfig without libraries", f.Name)
+		}
+	}
+}
+
+func TestUnitRunsTheServiceExecutable(t *testing.T) {
+	pkg := renderDefault(t, map[string]string{
+		"protocols/juno/MANIFEST": "/usr/local/bin/abidump\n/usr/local/bin/junod\n",
+		"protocols/juno/SERVICE":  "/usr/local/bin/junod\n",
+	})
+	unit := file(t, pkg, "root/usr/lib/systemd/system/juno.service")
+	for _, want := range []string{
+		"ExecStart=/usr/local/bin/junod $OPTIONS\n", "User=juno\n", "Group=juno\n",
+		"EnvironmentFile=-/etc/default/juno\n", "KillMode=mixed\n", "Restart=always\n", "RestartSec=3\n",
+		"LimitNOFILE=infinity\n", "TasksMax=16384\n", "Slice=juno.slice\n", "WantedBy=multi-user.target\n",
+		"NoNewPrivileges=yes\n", "ProtectSystem=strict\n", "ReadWritePaths=/var/lib/juno\n", "ProtectHome=yes\n",
+		"PrivateTmp=yes\n", "CapabilityBoundingSet=\n",
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("unit lacks %q", want)
+		}
+	}
+}
+
+func TestScriptsFollowPolicy(t *testing.T) {
+	pkg := renderDefault(t, nil)
+	postinst, prerm, postrm := file(t, pkg, PostinstName), file(t, pkg, PrermName), file(t, pkg, PostrmName)
+	if !strings.Contains(postinst, "if ! getent passwd juno") || !strings.Contains(postinst, "--home-dir /var/lib/juno") {
+		t.Errorf("postinst does not create the user idempotently:\n%s", postinst)
+	}
+	if strings.Contains(postinst, "systemctl enable") {
+		t.Errorf("postinst enables a service the protocol did not ask to enable")
+	}
+	if strings.Contains(postrm, "userdel") || strings.Contains(postrm, "rm -rf") {
+		t.Errorf("postrm deletes the user or data:\n%s", postrm)
+	}
+	if !strings.Contains(prerm, "upgrade | failed-upgrade) ;;") {
+		t.Errorf("prerm does something on upgrade:\n%s", prerm)
+	}
+	for name, s := range map[string]string{"postinst": postinst, "prerm": prerm, "postrm": postrm} {
+		if strings.Count(s, "systemctl") != strings.Count(s, "systemctl enable")+strings.Count(s, "[ -d /run/systemd/system ]") {
+			t.Errorf("%s calls systemctl without checking that systemd runs:\n%s", name, s)
+		}
+	}
+
+	enabled := renderDefault(t, map[string]string{"protocols/juno/BUILD.bazel": "# gazelle:forge_enable_service true\n"})
+	if !strings.Contains(file(t, enabled, PostinstName), "systemctl enable juno.service") {
+		t.Errorf("forge_enable_service true does not enable the service")
+	}
+}

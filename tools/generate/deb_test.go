@@ -1,0 +1,105 @@
+package generate
+
+import (
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/bazelbuild/bazel-gazelle/rule"
+	"github.com/bazelbuild/buildtools/build"
+
+	"github.com/protocol-forge/protocol-forge/tools/debian"
+	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
+)
+
+// Each committed protocol's pkg_deb packages exactly what forge render
+// renders: every path of layout.txt comes either from the layer (MANIFEST
+// entries, at their paths) or from the render action's root files, and the
+// maintainer scripts and conffiles are the action's.
+func TestGeneratedDebPackagesTheRenderedFiles(t *testing.T) {
+	root := corpus.RepoRoot(t)
+	repo, err := spec.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repo.Protocols) == 0 {
+		t.Fatal("no protocols in the repository")
+	}
+	for _, p := range repo.Protocols {
+		f, err := rule.LoadFile(filepath.Join(root, p.Dir, "BUILD.bazel"), p.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string]*rule.Rule{}
+		for _, r := range f.Rules {
+			rules[r.Name()] = r
+		}
+		opts, err := debian.LoadOptions(repo, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range p.Targets {
+			suffix := ""
+			if target.Named {
+				suffix = "_" + target.Variant.Name
+			}
+			pkg := debian.Render(repo, p, target, opts)
+			deb, files, data := rules["deb"+suffix], rules["deb_files"+suffix], rules["deb_data"+suffix]
+			if deb == nil || files == nil || data == nil {
+				t.Errorf("%s%s: missing deb, deb_files or deb_data", p.Name, suffix)
+				continue
+			}
+			for _, script := range debian.Scripts {
+				if got, want := deb.AttrString(script), ":deb_files"+suffix+"/"+script; got != want {
+					t.Errorf("%s: pkg_deb %s = %q, want %q", deb.Name(), script, got, want)
+				}
+			}
+			if got := deb.AttrString("conffiles_file"); got != ":deb_files"+suffix+"/conffiles" {
+				t.Errorf("%s: conffiles_file = %q", deb.Name(), got)
+			}
+			if deb.AttrString("data") != ":"+data.Name() {
+				t.Errorf("%s: data = %q", deb.Name(), deb.AttrString("data"))
+			}
+			if got, want := deb.AttrString("version"), pkg.Control.Version; got != want {
+				t.Errorf("%s: version %q, rendered control says %q", deb.Name(), got, want)
+			}
+			if got, want := deb.AttrString("description"), pkg.Control.Description; got != want {
+				t.Errorf("%s: description %q, rendered control says %q", deb.Name(), got, want)
+			}
+
+			// What the data tar installs: the layer's MANIFEST entries and
+			// the render action's root files, with the root prefix stripped.
+			installed := map[string]bool{}
+			prefix := files.Name() + "/" + debian.RootDir
+			for _, out := range files.AttrStrings("root_files") {
+				installed[strings.TrimPrefix(out, prefix)] = true
+			}
+			layer := rules[strings.TrimPrefix(data.AttrStrings("deps")[0], ":")]
+			for _, src := range layer.AttrStrings("srcs") {
+				m := rules[strings.TrimPrefix(src, ":")]
+				renames, ok := m.Attr("renames").(*build.DictExpr)
+				if !ok || len(renames.List) != 1 {
+					t.Errorf("%s: renames is not a one-entry dict", m.Name())
+					continue
+				}
+				base := renames.List[0].Value.(*build.StringExpr).Value
+				installed["/"+path.Join(m.AttrString("prefix"), base)] = true
+			}
+			var got, want []string
+			for p := range installed {
+				got = append(got, p)
+			}
+			for _, l := range pkg.Layout {
+				want = append(want, l[0])
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s installs:\n%s\nlayout.txt says:\n%s", deb.Name(), strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+	}
+}
