@@ -159,7 +159,7 @@ func Render(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) 
 	}
 	add(docPath(p.Name, "copyright"), copyright(repo, p), 0o644)
 	add(docPath(p.Name, "changelog.gz"), changelog(p, pkg.Control), 0o644)
-	add(lintianOverridesPath(p.Name), lintianOverrides(p.Name), 0o644)
+	add(lintianOverridesPath(p.Name), lintianOverrides(p.Name, len(libs) > 0), 0o644)
 	for _, e := range p.Manifest {
 		pkg.Layout = append(pkg.Layout, [2]string{e.Path, ManifestSource})
 	}
@@ -188,7 +188,7 @@ func ControlFor(repo *spec.Repo, p *spec.Protocol, t metadata.Target) Control {
 		Priority:     Priority,
 		Architecture: Architecture,
 		Maintainer:   repo.Maintainer,
-		Description:  synopsis(p.Description) + "\n" + wrap(extended(p), 72),
+		Description:  synopsis(p.Name, p.Description) + "\n" + wrap(extended(p), 72),
 		Homepage:     p.Upstream,
 		Distribution: t.Variant.Distribution,
 		Urgency:      Urgency,
@@ -242,10 +242,17 @@ func extended(p *spec.Protocol) string {
 		p.Description, p.Service.Path, p.Name, p.Name, HomeDir(p.Name))
 }
 
-// synopsis is the description's first sentence without its full stop, cut
+// synopsis is the description's first sentence without its full stop and
+// without a leading package name (Debian's synopsis never repeats it), cut
 // at a word to fit Debian's 80-column synopsis line.
-func synopsis(description string) string {
+func synopsis(name, description string) string {
 	s := description
+	if len(s) > len(name) && strings.EqualFold(s[:len(name)], name) && strings.ContainsRune(" ,:-", rune(s[len(name)])) {
+		s = strings.TrimLeft(s[len(name):], " ,:-")
+		if s != "" {
+			s = strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
 	if i := strings.Index(s, ". "); i >= 0 {
 		s = s[:i]
 	}

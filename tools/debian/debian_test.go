@@ -69,7 +69,7 @@ Priority: optional
 Architecture: amd64
 Depends: libc6
 Maintainer: Node Ops <ops@example.com>
-Description: Juno, a smart-contract chain
+Description: A smart-contract chain
  Juno, a smart-contract chain. It runs CosmWasm. This package runs
  /usr/local/bin/junod as the systemd service juno.service, under the
  system user juno, with its data in /var/lib/juno.

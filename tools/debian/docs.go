@@ -50,10 +50,16 @@ func changelog(p *spec.Protocol, c Control) string {
 // lintianOverrides justifies the tags our layout raises on purpose: MANIFEST
 // paths are the layout the system we replace shipped (under /usr/local), and
 // operators' scripts rely on them.
-func lintianOverrides(name string) string {
-	return fmt.Sprintf(`# MANIFEST paths are the image layout operators rely on; they live under /usr/local.
+func lintianOverrides(name string, libraries bool) string {
+	s := fmt.Sprintf(`# MANIFEST paths are the image layout operators rely on; they live under /usr/local.
 %[1]s: dir-in-usr-local [usr/local/*]
 %[1]s: file-in-usr-local [usr/local/*]
 %[1]s: file-in-unusual-dir [usr/local/*]
 `, name)
+	if libraries {
+		s += fmt.Sprintf(`# The node's private libraries sit in MANIFEST directories the linker must search.
+%[1]s: package-modifies-ld.so-search-path [etc/ld.so.conf.d/%[1]s.conf]
+`, name)
+	}
+	return s
 }
