@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"io"
 
 	"github.com/protocol-forge/protocol-forge/tools/check"
-	"github.com/protocol-forge/protocol-forge/tools/metadata"
 )
 
 func init() {
@@ -17,18 +15,9 @@ func init() {
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
-	rootFlag := repoRootFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	root, err := resolveRepoRoot(*rootFlag)
+	root, err := parseRoot(fs, repoRootFlag(fs), args)
 	if err != nil {
 		return err
 	}
-	err = check.Run(root)
-	var list metadata.ErrorList
-	if errors.As(err, &list) {
-		return printErrors(stderr, list)
-	}
-	return err
+	return reported(stderr, check.Run(root))
 }

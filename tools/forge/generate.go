@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/protocol-forge/protocol-forge/tools/generate"
-	"github.com/protocol-forge/protocol-forge/tools/metadata"
 )
 
 func init() {
@@ -18,21 +16,13 @@ func init() {
 
 func runGenerate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("generate", stderr)
-	rootFlag := repoRootFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	root, err := resolveRepoRoot(*rootFlag)
+	root, err := parseRoot(fs, repoRootFlag(fs), args)
 	if err != nil {
 		return err
 	}
 	changed, err := generate.Write(root)
-	var list metadata.ErrorList
-	if errors.As(err, &list) {
-		return printErrors(stderr, list)
-	}
 	if err != nil {
-		return err
+		return reported(stderr, err)
 	}
 	for _, p := range changed {
 		fmt.Fprintf(stdout, "wrote %s\n", p)

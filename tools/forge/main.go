@@ -11,6 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
 // command is one subcommand; files of this package register theirs in init.
@@ -104,8 +107,32 @@ func resolveRepoRoot(root string) (string, error) {
 	}
 }
 
-// printErrors prints each error on its own line and reports failure.
-func printErrors(stderr io.Writer, err error) error {
-	fmt.Fprintln(stderr, err)
-	return errFailed
+// parseRoot parses a subcommand's flags, then returns the repository root
+// that -repo_root (registered by repoRootFlag) names or implies.
+func parseRoot(fs *flag.FlagSet, rootFlag *string, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	return resolveRepoRoot(*rootFlag)
+}
+
+// reported prints the path:line errors of a metadata.ErrorList, one a line,
+// and reports failure; other errors pass through for run to print.
+func reported(stderr io.Writer, err error) error {
+	var list metadata.ErrorList
+	if errors.As(err, &list) {
+		fmt.Fprintln(stderr, list)
+		return errFailed
+	}
+	return err
+}
+
+// loadRepo parses the flags and loads the repository's spec.
+func loadRepo(fs *flag.FlagSet, rootFlag *string, args []string, stderr io.Writer) (*spec.Repo, error) {
+	root, err := parseRoot(fs, rootFlag, args)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := spec.Load(root)
+	return repo, reported(stderr, err)
 }

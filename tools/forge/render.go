@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -23,24 +22,13 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("protocol", "", "the protocol to render (a directory name under protocols/)")
 	variantName := fs.String("target", "", "the variant (a TARGETS line); default: the protocol's first")
 	out := fs.String("out", "", "directory to write into")
-	if err := fs.Parse(args); err != nil {
+	repo, err := loadRepo(fs, rootFlag, args, stderr)
+	if err != nil {
 		return err
 	}
 	if *name == "" || *out == "" {
 		fs.Usage()
 		return fmt.Errorf("-protocol and -out are required")
-	}
-	root, err := resolveRepoRoot(*rootFlag)
-	if err != nil {
-		return err
-	}
-	repo, err := spec.Load(root)
-	var list metadata.ErrorList
-	if errors.As(err, &list) {
-		return printErrors(stderr, list)
-	}
-	if err != nil {
-		return err
 	}
 	p := repo.ByName(*name)
 	if p == nil {

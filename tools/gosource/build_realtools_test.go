@@ -42,7 +42,7 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 	for _, b := range bins {
 		t.Run(b.Protocol.Name+"/"+b.Entry.Base(), func(t *testing.T) {
 			bin := filepath.Join(out, b.Protocol.Name, b.Entry.Base())
-			cmd := exec.Command("go", "build", "-trimpath", "-o", bin, b.Package)
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", b.LDFlags(), "-o", bin, b.Package)
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "CGO_ENABLED="+map[bool]string{true: "1", false: "0"}[b.Cgo])
 			if msg, err := cmd.CombinedOutput(); err != nil {

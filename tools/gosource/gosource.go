@@ -10,10 +10,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
 	"github.com/bazelbuild/bazel-gazelle/rule"
+	"github.com/bazelbuild/buildtools/build"
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
@@ -31,11 +33,33 @@ type Binary struct {
 	Module, Version string
 	// Cgo is the CGO_ENABLED setting rules_go builds it with.
 	Cgo bool
+	// XDefs are the go_binary's x_defs: -X linker flags, such as the
+	// version string a release build stamps.
+	XDefs map[string]string
 }
 
-// crossBinaryKind is the rule protocols use to build an upstream binary for a
-// fixed platform; the platform's name says whether cgo is on.
-const crossBinaryKind = "go_cross_binary"
+// LDFlags returns the -ldflags value that sets XDefs, or "".
+func (b Binary) LDFlags() string {
+	keys := make([]string, 0, len(b.XDefs))
+	for k := range b.XDefs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var flags []string
+	for _, k := range keys {
+		flags = append(flags, "-X "+k+"="+b.XDefs[k])
+	}
+	return strings.Join(flags, " ")
+}
+
+// The rules protocols build upstream binaries with: go_cross_binary builds
+// the upstream go_binary for a fixed platform, whose name says whether cgo
+// is on; go_binary embeds the upstream main package's library, with pure and
+// x_defs of its own.
+const (
+	crossBinaryKind = "go_cross_binary"
+	binaryKind      = "go_binary"
+)
 
 // Find returns the Go-built binaries of every protocol in repo, with the
 // modules pinned in root/go.mod. Entries whose source is not a
@@ -58,25 +82,34 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 				continue
 			}
 			r := rules[src.Name]
-			if r == nil || r.Kind() != crossBinaryKind {
+			if r == nil {
 				continue
 			}
-			target, err := label.Parse(r.AttrString("target"))
+			var upstream string
+			b := Binary{Protocol: p, Entry: e}
+			switch r.Kind() {
+			case crossBinaryKind:
+				upstream = r.AttrString("target")
+				b.Cgo = strings.HasSuffix(r.AttrString("platform"), "_cgo")
+			case binaryKind:
+				if embed := r.AttrStrings("embed"); len(embed) == 1 {
+					upstream = embed[0]
+				}
+				b.Cgo = r.AttrString("pure") != "on"
+				b.XDefs = stringDict(r.Attr("x_defs"))
+			default:
+				continue
+			}
+			target, err := label.Parse(upstream)
 			if err != nil || target.Repo == "" {
-				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: target %q is not a label in a go_deps repository", p.Dir, crossBinaryKind, src.Name, r.AttrString("target"))
+				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: %q is not one label in a go_deps repository", p.Dir, r.Kind(), src.Name, upstream)
 			}
 			mod, ok := mods[target.Repo]
 			if !ok {
-				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: repository @%s is no module required in go.mod", p.Dir, crossBinaryKind, src.Name, target.Repo)
+				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: repository @%s is no module required in go.mod", p.Dir, r.Kind(), src.Name, target.Repo)
 			}
-			bins = append(bins, Binary{
-				Protocol: p,
-				Entry:    e,
-				Package:  path.Join(mod.Path, target.Pkg),
-				Module:   mod.Path,
-				Version:  mod.Version,
-				Cgo:      strings.HasSuffix(r.AttrString("platform"), "_cgo"),
-			})
+			b.Package, b.Module, b.Version = path.Join(mod.Path, target.Pkg), mod.Path, mod.Version
+			bins = append(bins, b)
 		}
 	}
 	return bins, nil
@@ -124,6 +157,23 @@ func RepoName(modulePath string) string {
 			return '_'
 		}
 	}, name)
+}
+
+// stringDict reads a dict of string literals, as x_defs is written.
+func stringDict(e build.Expr) map[string]string {
+	dict, ok := e.(*build.DictExpr)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for _, kv := range dict.List {
+		k, kok := kv.Key.(*build.StringExpr)
+		v, vok := kv.Value.(*build.StringExpr)
+		if kok && vok {
+			out[k.Value] = v.Value
+		}
+	}
+	return out
 }
 
 func buildRules(root, dir string) (map[string]*rule.Rule, error) {

@@ -38,10 +38,10 @@ func workspace(t *testing.T, version string) *spec.Repo {
     target = "@com_github_btcsuite_btcd//:btcd",
 )
 
-go_cross_binary(
+go_binary(
     name = "btcctl",
-    platform = "@rules_go//go/toolchain:linux_amd64_cgo",
-    target = "@com_github_btcsuite_btcd//cmd/btcctl",
+    embed = ["@com_github_btcsuite_btcd//cmd/btcctl:btcctl_lib"],
+    x_defs = {"main.version": "v0.26.2", "main.commit": "abc"},
 )
 `,
 	}
@@ -68,11 +68,11 @@ func TestFindMapsEntriesToPackages(t *testing.T) {
 	}
 	var got []string
 	for _, b := range bins {
-		got = append(got, b.Entry.Path+" "+b.Package+"@"+b.Version+" cgo="+map[bool]string{true: "1", false: "0"}[b.Cgo])
+		got = append(got, b.Entry.Path+" "+b.Package+"@"+b.Version+" cgo="+map[bool]string{true: "1", false: "0"}[b.Cgo]+" ldflags="+b.LDFlags())
 	}
 	want := []string{
-		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1",
-		"/usr/local/bin/btcd github.com/btcsuite/btcd@v0.26.2 cgo=0",
+		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1 ldflags=-X main.commit=abc -X main.version=v0.26.2",
+		"/usr/local/bin/btcd github.com/btcsuite/btcd@v0.26.2 cgo=0 ldflags=",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("binaries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
