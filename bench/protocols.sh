@@ -8,9 +8,9 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export GOCACHE="$out/cache"
 printf '%-10s %-22s %10s %12s\n' protocol binary seconds bytes
-go run ./tools/forge binaries | while IFS=$'\t' read -r protocol path pkg _version cgo ldflags; do
+go run ./tools/forge binaries | while IFS=$'\t' read -r protocol path pkg _version cgo ldflags dir; do
   start=$(date +%s.%N)
-  CGO_ENABLED=$cgo go build -trimpath -ldflags "$ldflags" -o "$out/$protocol/$(basename "$path")" "$pkg"
+  CGO_ENABLED=$cgo go -C "$dir" build -trimpath -ldflags "$ldflags" -o "$out/$protocol/$(basename "$path")" "$pkg"
   end=$(date +%s.%N)
   printf '%-10s %-22s %10.1f %12d\n' "$protocol" "$(basename "$path")" "$(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')" "$(stat -c %s "$out/$protocol/$(basename "$path")")"
 done

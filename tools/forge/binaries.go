@@ -9,7 +9,7 @@ import (
 
 func init() {
 	commands["binaries"] = command{
-		summary: "list the MANIFEST entries built from pinned Go modules: protocol, path, package, version, CGO_ENABLED, -ldflags",
+		summary: "list the MANIFEST entries built from pinned Go modules: protocol, path, package, version, CGO_ENABLED, -ldflags, module directory",
 		run:     runBinaries,
 	}
 }
@@ -29,7 +29,11 @@ func runBinaries(args []string, stdout, stderr io.Writer) error {
 		if b.Cgo {
 			cgo = 1
 		}
-		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%d\t%s\n", b.Protocol.Name, b.Entry.Path, b.Package, b.Version, cgo, b.LDFlags())
+		dir := b.Dir
+		if dir == "" {
+			dir = "."
+		}
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", b.Protocol.Name, b.Entry.Path, b.Package, b.Version, cgo, b.LDFlags(), dir)
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 		t.Run(b.Protocol.Name+"/"+b.Entry.Base(), func(t *testing.T) {
 			bin := filepath.Join(out, b.Protocol.Name, b.Entry.Base())
 			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", b.LDFlags(), "-o", bin, b.Package)
-			cmd.Dir = root
+			cmd.Dir = filepath.Join(root, filepath.FromSlash(b.Dir))
 			cmd.Env = append(os.Environ(), "CGO_ENABLED="+map[bool]string{true: "1", false: "0"}[b.Cgo])
 			if msg, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("go build %s: %v\n%s", b.Package, err, msg)

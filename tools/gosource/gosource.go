@@ -29,8 +29,13 @@ type Binary struct {
 	Entry    metadata.Entry
 	// Package is the Go import path of the main package.
 	Package string
-	// Module and Version are the go.mod requirement that provides it.
+	// Module and Version are the go.mod requirement that provides it (the
+	// replacement's version when go.mod replaces the module).
 	Module, Version string
+	// Dir is the directory, relative to the repository root, of the go.mod
+	// that pins it: "" for the root module, the protocol's directory for a
+	// protocol with a go.mod of its own.
+	Dir string
 	// Cgo is the CGO_ENABLED setting rules_go builds it with.
 	Cgo bool
 	// XDefs are the go_binary's x_defs: -X linker flags, such as the
@@ -66,12 +71,19 @@ const (
 // go_cross_binary of a go_deps repository (a file, a hand-written genrule)
 // are not Go builds and are skipped.
 func Find(repo *spec.Repo) ([]Binary, error) {
-	mods, err := requirements(repo.Root)
+	rootMods, err := requirements(repo.Root, "")
 	if err != nil {
 		return nil, err
 	}
 	var bins []Binary
 	for _, p := range repo.Protocols {
+		mods, dir := rootMods, ""
+		if _, err := os.Stat(filepath.Join(repo.Root, filepath.FromSlash(p.Dir), "go.mod")); err == nil {
+			dir = p.Dir
+			if mods, err = requirements(filepath.Join(repo.Root, filepath.FromSlash(p.Dir)), p.Name); err != nil {
+				return nil, err
+			}
+		}
 		rules, err := buildRules(repo.Root, p.Dir)
 		if err != nil {
 			return nil, err
@@ -106,18 +118,21 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 			}
 			mod, ok := mods[target.Repo]
 			if !ok {
-				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: repository @%s is no module required in go.mod", p.Dir, r.Kind(), src.Name, target.Repo)
+				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: repository @%s is no module required in %s", p.Dir, r.Kind(), src.Name, target.Repo, path.Join(dir, "go.mod"))
 			}
-			b.Package, b.Module, b.Version = path.Join(mod.Path, target.Pkg), mod.Path, mod.Version
+			b.Package, b.Module, b.Version, b.Dir = path.Join(mod.Path, target.Pkg), mod.Path, mod.Version, dir
 			bins = append(bins, b)
 		}
 	}
 	return bins, nil
 }
 
-// requirements maps go_deps repository names to the modules go.mod requires.
-func requirements(root string) (map[string]module.Version, error) {
-	file := filepath.Join(root, "go.mod")
+// requirements maps go_deps repository names to the modules the go.mod in
+// dir requires, with replacements applied. A protocol's own go.mod (protocol
+// not "") is read by an isolated go_deps usage whose repositories MODULE.bazel
+// makes visible under ProtocolRepoName.
+func requirements(dir, protocol string) (map[string]module.Version, error) {
+	file := filepath.Join(dir, "go.mod")
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]module.Version{}, nil
@@ -125,15 +140,38 @@ func requirements(root string) (map[string]module.Version, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := modfile.ParseLax(file, data, nil)
+	f, err := modfile.Parse(file, data, nil)
 	if err != nil {
 		return nil, err
 	}
+	replaced := map[string]string{}
+	for _, r := range f.Replace {
+		if r.New.Version != "" {
+			replaced[r.Old.Path] = r.New.Version
+		}
+	}
 	mods := map[string]module.Version{}
 	for _, r := range f.Require {
-		mods[RepoName(r.Mod.Path)] = r.Mod
+		mod := r.Mod
+		if v, ok := replaced[mod.Path]; ok {
+			mod.Version = v
+		}
+		name := RepoName(mod.Path)
+		if protocol != "" {
+			name = ProtocolRepoName(protocol, mod.Path)
+		}
+		mods[name] = mod
 	}
 	return mods, nil
+}
+
+// ProtocolRepoName is the apparent name under which MODULE.bazel makes a
+// module of a protocol's own go.mod visible: the protocol's name with "-" as
+// "_", two underscores, and go_deps' name for the module (op-geth's
+// go-ethereum is op_geth__com_github_ethereum_go_ethereum). The prefix keeps
+// it apart from the root go.mod's repository of the same module.
+func ProtocolRepoName(protocol, modulePath string) string {
+	return strings.ReplaceAll(protocol, "-", "_") + "__" + RepoName(modulePath)
 }
 
 // RepoName is the repository name gazelle's go_deps gives a module:

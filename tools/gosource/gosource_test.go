@@ -93,3 +93,27 @@ func TestDriftNamesVersionAndModule(t *testing.T) {
 		t.Errorf("drift:\n%v\nwant:\n%s", errs, want)
 	}
 }
+
+// A protocol with a go.mod of its own resolves its repositories there, with
+// replacements, under the protocol's prefix.
+func TestProtocolWithItsOwnModule(t *testing.T) {
+	repo := workspace(t, "v0.26.2")
+	dir := filepath.Join(repo.Root, "protocols/btcd")
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/btcd\n\ngo 1.26\n\nrequire github.com/btcsuite/btcd v0.20.0\n\nreplace github.com/btcsuite/btcd => example.com/fork/btcd v0.26.3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := "go_cross_binary(\n    name = \"btcd\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@btcd__com_github_btcsuite_btcd//:btcd\",\n)\n"
+	if err := os.WriteFile(filepath.Join(dir, "BUILD.bazel"), []byte(build), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bins, err := Find(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bins) != 1 || bins[0].Package != "github.com/btcsuite/btcd" || bins[0].Version != "v0.26.3" || bins[0].Dir != "protocols/btcd" {
+		t.Fatalf("binaries %+v, want btcd from protocols/btcd/go.mod at the replacement's v0.26.3", bins)
+	}
+	if errs := Drift(bins); len(errs) != 1 || !strings.Contains(errs[0].Error(), "pins github.com/btcsuite/btcd v0.26.3") {
+		t.Errorf("drift %v, want VERSION v0.26.2 against the replacement's v0.26.3", errs)
+	}
+}
