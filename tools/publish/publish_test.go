@@ -1,0 +1,173 @@
+package publish
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+)
+
+const bucket = "releases"
+
+// store starts an S3 server on loopback, failing the first attempt of every
+// PUT with 503 when flaky, and returns a client of it.
+func store(t *testing.T, flaky bool) *s3.Client {
+	t.Helper()
+	backend := s3mem.New()
+	if err := backend.CreateBucket(bucket); err != nil {
+		t.Fatal(err)
+	}
+	fake := gofakes3.New(backend).Server()
+	var mu sync.Mutex
+	failed := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fail := flaky && r.Method == http.MethodPut && !failed[r.URL.Path]
+		failed[r.URL.Path] = true
+		mu.Unlock()
+		if fail {
+			io.Copy(io.Discard, r.Body)
+			http.Error(w, "slow down", http.StatusServiceUnavailable)
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv(EndpointEnv, srv.URL)
+	c, err := NewClient(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func protocol(t *testing.T) (*metadata.Protocol, string) {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "protocols", "avalanche")
+	files := map[string]string{
+		"VERSION":  "release/v1.9.5\n",
+		"MANIFEST": "/usr/local/bin/avalanchego\n/usr/local/bin/plugins\n",
+		"TARGETS":  "static\n",
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := metadata.Load(root, "protocols/avalanche")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The unpacked release archive: entries by basename, plugins a directory.
+	release := t.TempDir()
+	for rel, content := range map[string]string{"avalanchego": "node binary", "plugins/evm": "plugin a", "plugins/sub/vm2": "plugin b"} {
+		p := filepath.Join(release, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p, release
+}
+
+func keys(t *testing.T, c *s3.Client) map[string]string {
+	t.Helper()
+	out, err := c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range out.Contents {
+		obj, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		got[aws.ToString(o.Key)] = string(data)
+	}
+	return got
+}
+
+func TestUploadsEveryManifestFileAtItsKey(t *testing.T) {
+	for _, flaky := range []bool{false, true} {
+		c := store(t, flaky)
+		p, release := protocol(t)
+		objects, err := Plan(p, p.Targets[0], release)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Upload(context.Background(), c, bucket, objects); err != nil {
+			t.Fatalf("flaky=%v: %v", flaky, err)
+		}
+		want := map[string]string{
+			"avalanche/static/v1.9.5/avalanchego":     "node binary",
+			"avalanche/static/v1.9.5/plugins/evm":     "plugin a",
+			"avalanche/static/v1.9.5/plugins/sub/vm2": "plugin b",
+		}
+		got := keys(t, c)
+		if len(got) != len(want) {
+			t.Errorf("flaky=%v: stored %v, want %v", flaky, sortedKeys(got), sortedKeys(want))
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("flaky=%v: %s holds %q, want %q", flaky, k, got[k], v)
+			}
+		}
+	}
+}
+
+func TestMissingFileUploadsNothing(t *testing.T) {
+	c := store(t, false)
+	p, release := protocol(t)
+	if err := os.Remove(filepath.Join(release, "avalanchego")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Plan(p, p.Targets[0], release)
+	if err == nil || !strings.Contains(err.Error(), "has no avalanchego: nothing was uploaded") {
+		t.Errorf("Plan = %v, want the missing entry named", err)
+	}
+	// A file that disappears between planning and uploading uploads nothing
+	// either: Upload reads every file first.
+	objects := []Object{
+		{Key: "a", Path: filepath.Join(release, "plugins/evm")},
+		{Key: "b", Path: filepath.Join(release, "gone")},
+	}
+	if err := Upload(context.Background(), c, bucket, objects); err == nil || !strings.Contains(err.Error(), "nothing was uploaded") {
+		t.Errorf("Upload = %v, want nothing uploaded", err)
+	}
+	if got := keys(t, c); len(got) != 0 {
+		t.Errorf("store holds %v after a failed publish", sortedKeys(got))
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
