@@ -30,27 +30,33 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("-protocol and -out are required")
 	}
-	p := repo.ByName(*name)
-	if p == nil {
-		return fmt.Errorf("no protocol %q: %s/%s has no %s", *name, metadata.ProtocolsDir, *name, metadata.ManifestFile)
-	}
-	t := p.DefaultTarget()
-	if *variantName != "" {
-		found := false
-		for _, candidate := range p.Targets {
-			if candidate.Variant.Name == *variantName {
-				t, found = candidate, true
-			}
-		}
-		if !found {
-			return fmt.Errorf("protocol %s has no variant %q (its TARGETS: %s)", p.Name, *variantName, targetNames(p))
-		}
+	p, t, err := protocolTarget(repo, *name, *variantName)
+	if err != nil {
+		return err
 	}
 	opts, err := debian.LoadOptions(repo, p)
 	if err != nil {
 		return err
 	}
 	return debian.Render(repo, p, t, opts).Write(*out)
+}
+
+// protocolTarget finds a protocol and one of its variants, the first when
+// variantName is empty.
+func protocolTarget(repo *spec.Repo, name, variantName string) (*spec.Protocol, metadata.Target, error) {
+	p := repo.ByName(name)
+	if p == nil {
+		return nil, metadata.Target{}, fmt.Errorf("no protocol %q: %s/%s has no %s", name, metadata.ProtocolsDir, name, metadata.ManifestFile)
+	}
+	if variantName == "" {
+		return p, p.DefaultTarget(), nil
+	}
+	for _, t := range p.Targets {
+		if t.Variant.Name == variantName {
+			return p, t, nil
+		}
+	}
+	return nil, metadata.Target{}, fmt.Errorf("protocol %s has no variant %q (its TARGETS: %s)", p.Name, variantName, targetNames(p))
 }
 
 func targetNames(p *spec.Protocol) string {

@@ -96,9 +96,11 @@ type Entry struct {
 	Tag      string   `json:"tag"`
 	Runner   string   `json:"runner"`
 	Manifest []string `json:"manifest"`
-	// Build lists the labels to build, Push the one to run to push.
-	Build []string `json:"build"`
-	Push  string   `json:"push"`
+	// Build lists the labels to build; Push and Publish are the ones to run
+	// to push the image and to upload the MANIFEST files.
+	Build   []string `json:"build"`
+	Push    string   `json:"push"`
+	Publish string   `json:"publish"`
 	// Archive and Deb are the file names of the release assets.
 	Archive string `json:"archive"`
 	Deb     string `json:"deb"`
@@ -133,6 +135,7 @@ func For(repo *spec.Repo, protocols []*spec.Protocol) Matrix {
 					Manifest: manifest,
 					Build:    []string{pkg + ":image" + suffix, pkg + ":archive" + suffix, pkg + ":deb" + suffix},
 					Push:     pkg + ":push" + suffix,
+					Publish:  pkg + ":publish" + suffix,
 					Archive:  p.ArchiveName(t),
 					Deb:      debian.ControlFor(repo, p, t).FileName(),
 				})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -170,4 +171,28 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func TestUnpackReleaseArchive(t *testing.T) {
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "r.tar.gz")
+	run := func(args ...string) {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(filepath.Join(src, "plugins"), 0o755)
+	os.WriteFile(filepath.Join(src, "node"), []byte("n"), 0o755)
+	os.WriteFile(filepath.Join(src, "plugins", "vm"), []byte("v"), 0o755)
+	run("tar", "-C", src, "-czf", archive, "./node", "./plugins")
+	out := filepath.Join(dir, "out")
+	if err := Unpack(archive, out); err != nil {
+		t.Fatal(err)
+	}
+	for rel, want := range map[string]string{"node": "n", "plugins/vm": "v"} {
+		if got, _ := os.ReadFile(filepath.Join(out, rel)); string(got) != want {
+			t.Errorf("%s = %q, want %q", rel, got, want)
+		}
+	}
 }

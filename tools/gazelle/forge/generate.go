@@ -23,6 +23,7 @@ const (
 	pushName       = "push"
 	archiveName    = "archive"
 	debName        = "deb"
+	publishName    = "publish"
 	repositoryName = "repository"
 	debFilesName   = "deb_files"
 	debConfigName  = "deb_config"
@@ -30,7 +31,7 @@ const (
 )
 
 // perVariantNames are the targets generated once per variant.
-var perVariantNames = []string{layerName, imageName, loadName, pushName, archiveName, debName}
+var perVariantNames = []string{layerName, imageName, loadName, pushName, archiveName, debName, publishName}
 
 // nonRootUser is the uid:gid images run as: distroless's "nonroot" user,
 // written as numbers so that runtimes that check for a non-root user by uid
@@ -119,13 +120,17 @@ func protocolRules(repo *spec.Repo, p *spec.Protocol) []*rule.Rule {
 		alias.SetAttr("actual", ":"+targetName(base, p.DefaultTarget()))
 		rules = append(rules, alias)
 	}
-	var pushes []string
-	for _, t := range p.Targets {
-		pushes = append(pushes, ":"+targetName(pushName, t))
+	// push and publish do it for every variant, one after another.
+	for _, base := range []string{pushName, publishName} {
+		var commands []string
+		for _, t := range p.Targets {
+			commands = append(commands, ":"+targetName(base, t))
+		}
+		all := rule.NewRule("multirun", base)
+		all.SetAttr("commands", commands)
+		rules = append(rules, all)
 	}
-	push := rule.NewRule("multirun", pushName)
-	push.SetAttr("commands", pushes)
-	return append(rules, push)
+	return rules
 }
 
 // manifestRules returns, for each MANIFEST entry, the mappings that place
@@ -188,8 +193,15 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 	setDeterministic(archive)
 	archive.SetAttr("package_file_name", p.ArchiveName(t))
 
+	publish := rule.NewRule("protocol_publish", targetName(publishName, t))
+	publish.SetAttr("archive", ":"+archive.Name())
+	publish.SetAttr("protocol", p.Name)
+	if t.Named {
+		publish.SetAttr("variant", t.Variant.Name)
+	}
+
 	debRules := debRules(repo, p, t, layer)
-	return append([]*rule.Rule{layer, image, load, push, archive}, debRules...)
+	return append([]*rule.Rule{layer, image, load, push, archive, publish}, debRules...)
 }
 
 // debRules returns the rules of target t's Debian package: the render

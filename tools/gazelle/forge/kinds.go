@@ -41,6 +41,10 @@ var kinds = map[string]rule.KindInfo{
 		NonEmptyAttrs:  set("commands"),
 		MergeableAttrs: set("commands"),
 	},
+	"protocol_publish": {
+		NonEmptyAttrs:  set("archive"),
+		MergeableAttrs: set("archive", "protocol", "variant"),
+	},
 	"image_repository": {
 		NonEmptyAttrs:  set("image"),
 		MergeableAttrs: set("image"),
@@ -70,6 +74,7 @@ var loads = []struct {
 	{"rules_multirun", "//:defs.bzl", []string{"multirun"}},
 	{"", "//rules:deb.bzl", []string{"deb_files"}},
 	{"", "//rules:image.bzl", []string{"image_repository"}},
+	{"", "//rules:publish.bzl", []string{"protocol_publish"}},
 }
 
 // Loads gives the load statements under the modules' own names, for a
