@@ -71,3 +71,24 @@ func TestReleasesOrderAsUpstream(t *testing.T) {
 		}
 	}
 }
+
+// Compare agrees with dpkg on every pair of a set of tags' versions.
+func TestCompareAgreesWithDpkg(t *testing.T) {
+	tags := []string{"v0.3.0-dev", "v0.3.0", "v1.0.0-rc1", "v1.0.0-rc2", "v1.0.0", "v1.9.5", "v1.10.0", "Hack-v2", "Hack-v10",
+		"agoric-upgrade-7-2", "agoric-upgrade-10", "pismoA", "pismoC", "035-taygete", "036-iocaste", "latest", "1.2.", "v2"}
+	for _, a := range tags {
+		for _, b := range tags {
+			va, vb := FromTag(a), FromTag(b)
+			got := Compare(va, vb)
+			want := 0
+			if dpkg(t, "--compare-versions", va, "lt", vb) {
+				want = -1
+			} else if dpkg(t, "--compare-versions", va, "gt", vb) {
+				want = 1
+			}
+			if got != want {
+				t.Errorf("Compare(%q, %q) = %d, dpkg says %d", va, vb, got, want)
+			}
+		}
+	}
+}

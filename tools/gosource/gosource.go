@@ -32,6 +32,9 @@ type Binary struct {
 	// Module and Version are the go.mod requirement that provides it (the
 	// replacement's version when go.mod replaces the module).
 	Module, Version string
+	// Source is the module whose releases the binary follows: the
+	// replacement when go.mod replaces Module, else Module.
+	Source string
 	// Dir is the directory, relative to the repository root, of the go.mod
 	// that pins it: "" for the root module, the protocol's directory for a
 	// protocol with a go.mod of its own.
@@ -116,11 +119,11 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 			if err != nil || target.Repo == "" {
 				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: %q is not one label in a go_deps repository", p.Dir, r.Kind(), src.Name, upstream)
 			}
-			mod, ok := mods[target.Repo]
+			req, ok := mods[target.Repo]
 			if !ok {
 				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: repository @%s is no module required in %s", p.Dir, r.Kind(), src.Name, target.Repo, path.Join(dir, "go.mod"))
 			}
-			b.Package, b.Module, b.Version, b.Dir = path.Join(mod.Path, target.Pkg), mod.Path, mod.Version, dir
+			b.Package, b.Module, b.Version, b.Source, b.Dir = path.Join(req.mod.Path, target.Pkg), req.mod.Path, req.mod.Version, req.source, dir
 			bins = append(bins, b)
 		}
 	}
@@ -131,11 +134,11 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 // dir requires, with replacements applied. A protocol's own go.mod (protocol
 // not "") is read by an isolated go_deps usage whose repositories MODULE.bazel
 // makes visible under ProtocolRepoName.
-func requirements(dir, protocol string) (map[string]module.Version, error) {
+func requirements(dir, protocol string) (map[string]requirement, error) {
 	file := filepath.Join(dir, "go.mod")
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
-		return map[string]module.Version{}, nil
+		return map[string]requirement{}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -144,25 +147,32 @@ func requirements(dir, protocol string) (map[string]module.Version, error) {
 	if err != nil {
 		return nil, err
 	}
-	replaced := map[string]string{}
+	replaced := map[string]module.Version{}
 	for _, r := range f.Replace {
 		if r.New.Version != "" {
-			replaced[r.Old.Path] = r.New.Version
+			replaced[r.Old.Path] = r.New
 		}
 	}
-	mods := map[string]module.Version{}
+	mods := map[string]requirement{}
 	for _, r := range f.Require {
-		mod := r.Mod
-		if v, ok := replaced[mod.Path]; ok {
-			mod.Version = v
+		req := requirement{mod: r.Mod, source: r.Mod.Path}
+		if to, ok := replaced[r.Mod.Path]; ok {
+			req.mod.Version, req.source = to.Version, to.Path
 		}
-		name := RepoName(mod.Path)
+		name := RepoName(r.Mod.Path)
 		if protocol != "" {
-			name = ProtocolRepoName(protocol, mod.Path)
+			name = ProtocolRepoName(protocol, r.Mod.Path)
 		}
-		mods[name] = mod
+		mods[name] = req
 	}
 	return mods, nil
+}
+
+// requirement is a required module, with the version and path of its
+// replacement when go.mod replaces it.
+type requirement struct {
+	mod    module.Version
+	source string
 }
 
 // ProtocolRepoName is the apparent name under which MODULE.bazel makes a

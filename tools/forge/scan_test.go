@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestScanPrintsBumps(t *testing.T) {
+	root := checkWorkspace(t, map[string]string{
+		"go.mod":                     "module example.com/x\n\ngo 1.26\n\nrequire github.com/ethereum/go-ethereum v1.14.12\n",
+		"protocols/geth/BUILD.bazel": "go_cross_binary(\n    name = \"geth\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n",
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/github.com/ethereum/go-ethereum/@v/list" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "v1.14.11\nv1.14.12\nv1.14.13\nv1.15.0-rc.1\n")
+	}))
+	defer srv.Close()
+	t.Setenv("GOPROXY", srv.URL)
+	t.Setenv("GONOPROXY", "")
+	t.Setenv("GOPRIVATE", "")
+	code, stdout, stderr := runForge("scan", "-repo_root", root)
+	want := `[
+  {
+    "name": "geth",
+    "existing_release": "v1.14.12",
+    "current_release": "v1.14.13",
+    "source": "github.com/ethereum/go-ethereum"
+  }
+]
+`
+	if code != 0 || stdout != want {
+		t.Errorf("scan: exit %d, stdout:\n%s\nstderr: %s\nwant:\n%s", code, stdout, stderr, want)
+	}
+	t.Setenv("GOPROXY", "off")
+	if code, _, stderr := runForge("scan", "-repo_root", root); code != 1 || stderr != "forge scan: geth: GOPROXY=off: module lookups are disabled, so github.com/ethereum/go-ethereum cannot be scanned\n" {
+		t.Errorf("GOPROXY=off: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -1,0 +1,207 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/protocol-forge/protocol-forge/tools/spec"
+)
+
+// proxyServer answers @v/list for the paths in lists and the status codes in
+// statuses, recording every path asked for.
+func proxyServer(t *testing.T, lists map[string]string, statuses map[string]int, asked *[]string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*asked = append(*asked, r.URL.Path)
+		if code, ok := statuses[r.URL.Path]; ok {
+			http.Error(w, http.StatusText(code), code)
+			return
+		}
+		if list, ok := lists[r.URL.Path]; ok {
+			fmt.Fprint(w, list)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestProxyEscapesAndFallsThrough(t *testing.T) {
+	var asked []string
+	empty := proxyServer(t, nil, map[string]int{"/github.com/!burnt!sushi/toml/@v/list": http.StatusGone}, &asked)
+	full := proxyServer(t, map[string]string{"/github.com/!burnt!sushi/toml/@v/list": "v1.2.0\nv1.3.0\n"}, nil, &asked)
+	p := Proxy{GOPROXY: empty + "," + full}
+	got, err := p.Versions(context.Background(), "github.com/BurntSushi/toml")
+	if err != nil || !reflect.DeepEqual(got, []string{"v1.2.0", "v1.3.0"}) {
+		t.Errorf("Versions = %v, %v", got, err)
+	}
+	if len(asked) != 2 {
+		t.Errorf("asked %v, want the first proxy's 410 then the second", asked)
+	}
+}
+
+func TestProxyErrors(t *testing.T) {
+	var asked []string
+	failing := proxyServer(t, nil, map[string]int{"/example.com/node/@v/list": http.StatusInternalServerError}, &asked)
+	limited := proxyServer(t, nil, map[string]int{"/example.com/node/@v/list": http.StatusTooManyRequests}, &asked)
+	good := proxyServer(t, map[string]string{"/example.com/node/@v/list": "v1.0.0\n"}, nil, &asked)
+	for _, tc := range []struct {
+		name  string
+		proxy Proxy
+		want  string
+	}{
+		{"comma_stops_at_5xx", Proxy{GOPROXY: failing + "," + good}, "500 Internal Server Error"},
+		{"rate_limited", Proxy{GOPROXY: limited}, "429 Too Many Requests"},
+		{"off", Proxy{GOPROXY: "off"}, "GOPROXY=off: module lookups are disabled, so example.com/node cannot be scanned"},
+		{"direct", Proxy{GOPROXY: "direct"}, "example.com/node is fetched directly from version control"},
+		{"gonoproxy", Proxy{GOPROXY: good, GONOPROXY: "example.com/*"}, "example.com/node is fetched directly"},
+		{"goprivate", Proxy{GOPROXY: good, GOPRIVATE: "example.com"}, "example.com/node is fetched directly"},
+		{"not_found_anywhere", Proxy{GOPROXY: proxyServer(t, nil, nil, &asked)}, "404 Not Found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.proxy.Versions(context.Background(), "example.com/node")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Versions error %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// "|" falls through on any error.
+	got, err := Proxy{GOPROXY: failing + "|" + good}.Versions(context.Background(), "example.com/node")
+	if err != nil || !reflect.DeepEqual(got, []string{"v1.0.0"}) {
+		t.Errorf("pipe fall-through: %v, %v", got, err)
+	}
+}
+
+func TestNewest(t *testing.T) {
+	for _, tc := range []struct {
+		current    string
+		candidates []string
+		want       string
+	}{
+		{"v1.17.10", []string{"v1.17.9", "v1.17.10", "v1.18.0-rc.1"}, ""},
+		{"v1.17.10", []string{"v1.17.11", "v1.18.0", "v1.19.0-beta"}, "v1.18.0"},
+		{"v1.0.0", []string{"v2.0.0+incompatible", "v1.0.1"}, "v1.0.1"},
+		{"v2.0.0", []string{"v1.9.9"}, ""},
+		{"pismoA", []string{"pismoC", "pismoB"}, "pismoC"},
+		{"agoric-upgrade-7-2", []string{"agoric-upgrade-10", "agoric-upgrade-6"}, "agoric-upgrade-10"},
+	} {
+		if got := Newest(tc.current, tc.candidates); got != tc.want {
+			t.Errorf("Newest(%q, %v) = %q, want %q", tc.current, tc.candidates, got, tc.want)
+		}
+	}
+}
+
+func githubServer(t *testing.T, handler func(w http.ResponseWriter, r *http.Request, base string)) string {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler(w, r, srv.URL) }))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestGitHubPagesAndFilters(t *testing.T) {
+	var auth []string
+	base := githubServer(t, func(w http.ResponseWriter, r *http.Request, base string) {
+		auth = append(auth, r.Header.Get("Authorization"))
+		if r.URL.Query().Get("page") == "2" {
+			fmt.Fprint(w, `[{"tag_name":"v1.0.0"},{"tag_name":"v0.9.0","draft":true}]`)
+			return
+		}
+		w.Header().Set("Link", fmt.Sprintf(`<%s/repos/o/r/releases?per_page=100&page=2>; rel="next", <%s/x>; rel="last"`, base, base))
+		fmt.Fprint(w, `[{"tag_name":"v1.2.0"},{"tag_name":"v1.3.0-rc1","prerelease":true}]`)
+	})
+	tags, err := GitHub{BaseURL: base, Token: "secret"}.Releases(context.Background(), "o", "r")
+	if err != nil || !reflect.DeepEqual(tags, []string{"v1.2.0", "v1.0.0"}) {
+		t.Errorf("Releases = %v, %v", tags, err)
+	}
+	if len(auth) != 2 || auth[0] != "Bearer secret" {
+		t.Errorf("Authorization headers %v", auth)
+	}
+}
+
+func TestGitHubErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		status  int
+		headers map[string]string
+		want    string
+	}{
+		{"rate_limit_403", http.StatusForbidden, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1767225600"}, "GitHub's rate limit stopped the scan of o/r: it resets at 2026-01-01T00:00:00Z; set GITHUB_TOKEN"},
+		{"rate_limit_429", http.StatusTooManyRequests, map[string]string{"Retry-After": "60"}, "it resets in 60s"},
+		{"not_found", http.StatusNotFound, nil, "GitHub has no repository o/r"},
+		{"server_error", http.StatusBadGateway, nil, "GitHub answered 502 Bad Gateway"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := githubServer(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+				for k, v := range tc.headers {
+					w.Header().Set(k, v)
+				}
+				http.Error(w, "no", tc.status)
+			})
+			_, err := GitHub{BaseURL: base}.Releases(context.Background(), "o", "r")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A repository with a Go-module protocol and a GitHub-release protocol.
+func TestScanReportsBumps(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod":                     "module example.com/x\n\ngo 1.26\n\nrequire github.com/Example/Node v1.0.0\n",
+		"protocols/node/VERSION":     "v1.0.0\n",
+		"protocols/node/MANIFEST":    "/usr/local/bin/node\n",
+		"protocols/node/BUILD.bazel": "go_cross_binary(\n    name = \"node\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_github_example_node//cmd/node\",\n)\n",
+		"protocols/old/VERSION":      "v3.0.0\n",
+		"protocols/old/MANIFEST":     "/usr/local/bin/old\n",
+		"protocols/old/BUILD.bazel":  "# gazelle:forge_upstream https://github.com/o/old\n",
+		"protocols/same/VERSION":     "v2.0.0\n",
+		"protocols/same/MANIFEST":    "/usr/local/bin/same\n",
+		"protocols/same/BUILD.bazel": "# gazelle:forge_upstream https://github.com/o/same\n",
+		"protocols/none/MANIFEST":    "/usr/local/bin/none\n",
+	}
+	for rel, content := range files {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := spec.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	proxy := proxyServer(t, map[string]string{"/github.com/!example/!node/@v/list": "v1.0.0\nv1.1.0\nv1.2.0-rc.1\n"}, nil, &asked)
+	gh := githubServer(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+		switch r.URL.Path {
+		case "/repos/o/old/releases":
+			fmt.Fprint(w, `[{"tag_name":"v3.1.0"},{"tag_name":"v4.0.0","draft":true}]`)
+		case "/repos/o/same/releases":
+			fmt.Fprint(w, `[{"tag_name":"v1.9.0"},{"tag_name":"v2.0.0"}]`)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	bumps, err := Scanner{Proxy: Proxy{GOPROXY: proxy}, GitHub: GitHub{BaseURL: gh}}.Scan(context.Background(), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Bump{
+		{Name: "node", Existing: "v1.0.0", Current: "v1.1.0", Source: "github.com/Example/Node"},
+		{Name: "old", Existing: "v3.0.0", Current: "v3.1.0", Source: "https://github.com/o/old"},
+	}
+	if !reflect.DeepEqual(bumps, want) {
+		t.Errorf("bumps %+v, want %+v", bumps, want)
+	}
+}
