@@ -22,7 +22,9 @@ const GitHubAPIEnv = "FORGE_GITHUB_API"
 
 func runScan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("scan", stderr)
-	repo, err := loadRepo(fs, repoRootFlag(fs), args, stderr)
+	rootFlag := repoRootFlag(fs)
+	apply := fs.String("apply", "", "bump this protocol: VERSION, the pinned module, stamps and BUILD files, leaving forge check green or changing nothing")
+	repo, err := loadRepo(fs, rootFlag, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -33,6 +35,14 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 			GOPRIVATE: os.Getenv("GOPRIVATE"),
 		},
 		GitHub: scan.GitHub{BaseURL: os.Getenv(GitHubAPIEnv), Token: os.Getenv("GITHUB_TOKEN")},
+	}
+	if *apply != "" {
+		bump, err := s.Apply(context.Background(), repo, *apply)
+		if err != nil {
+			return reported(stderr, err)
+		}
+		fmt.Fprintf(stdout, "%s: %s -> %s\n", bump.Name, bump.Existing, bump.Current)
+		return nil
 	}
 	bumps, err := s.Scan(context.Background(), repo)
 	if err != nil {
