@@ -1,0 +1,290 @@
+package loadcheck
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+)
+
+// repoRoot is the repository this package sits in.
+const repoRoot = "../.."
+
+func TestRepositoryLoads(t *testing.T) {
+	stats, err := Run(repoRoot)
+	if err != nil {
+		t.Fatalf("the repository does not pass the loading-phase check:\n%v", err)
+	}
+	if stats.Files < 20 || stats.RuleCalls < 100 || stats.Attributes < 400 || stats.Labels < 400 {
+		t.Errorf("checked less than the repository holds: %v", stats)
+	}
+	if stats.GoUnverified > 0 {
+		t.Errorf("%d labels into Go modules were not checked against their source: run `go mod download` (tools/test.sh does)", stats.GoUnverified)
+	}
+}
+
+// A macro of ours runs for real: what it instantiates is checked, and a
+// mistake inside it is reported in the .bzl file.
+func TestMacroIsEvaluatedDownToTheRulesItCalls(t *testing.T) {
+	root := copyRepo(t)
+	macro := `"""A test macro."""
+
+load("@rules_pkg//pkg:tar.bzl", "pkg_tar")
+
+def protocol_bundle(name, srcs, **kwargs):
+    native.filegroup(name = name + "_srcs", srcs = srcs)
+    pkg_tar(
+        name = name,
+        srcs = [":" + name + "_srcs"],
+        compresion_level = 9,
+        **kwargs
+    )
+`
+	writeFile(t, root, "rules/bundle.bzl", macro)
+	writeFile(t, root, "protocols/BUILD.bazel", `load("//rules:bundle.bzl", "protocol_bundle")
+
+# gazelle:lang forge
+
+protocol_bundle(
+    name = "bundle",
+    srcs = ["//protocols/btcd:btcd", "missing.txt"],
+    mode = 644,
+)
+`)
+	_, err := Run(root)
+	for _, want := range []string{
+		`rules/bundle.bzl:10: pkg_tar (rules_pkg 1.3.0) has no attribute "compresion_level" (did you mean "compression_level"?)`,
+		`protocols/BUILD.bazel:8: pkg_tar: attribute "mode" must be a string, but it is a int`,
+		`protocols/BUILD.bazel:7: srcs: missing.txt names nothing: no target "missing.txt" in protocols/BUILD.bazel and no such file`,
+		`protocols/BUILD.bazel:7: srcs: //protocols/btcd:btcd is not visible to package //protocols`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func writeFile(t *testing.T, root, rel, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(root, rel), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mutation injects one mistake into a copy of the repository. The error
+// must name wantFile (default: file) at the line holding wantLine (default:
+// new) after the change, and contain want.
+type mutation struct {
+	name, file, old, new string
+	wantFile, wantLine   string
+	want                 string
+}
+
+var mutations = []mutation{
+	// A generated BUILD file.
+	{name: "generated: load of a symbol the ruleset does not export", file: "protocols/btcd/BUILD.bazel",
+		old: `"oci_load", "oci_push")`, new: `"oci_load", "oci_pushh")`, wantLine: `"oci_pushh"`,
+		want: `does not export "oci_pushh" (did you mean "oci_push"?)`},
+	{name: "generated: attribute the rule does not define", file: "protocols/btcd/BUILD.bazel",
+		old: `    user = "65532:65532",`, new: `    usr = "65532:65532",`,
+		want: `oci_image (rules_oci 2.3.2) has no attribute "usr" (did you mean "user"?)`},
+	{name: "generated: value of the wrong type", file: "protocols/btcd/BUILD.bazel",
+		old: "    mode = \"0755\",\n    owner", new: "    mode = 755,\n    owner", wantLine: "mode = 755",
+		want: `pkg_tar: attribute "mode" must be a string, but it is a int`},
+	{name: "generated: missing mandatory attribute", file: "protocols/btcd/BUILD.bazel",
+		old: "    maintainer = \"protocol-forge maintainers <maintainers@protocol-forge.invalid>\",\n", new: "", wantLine: "pkg_deb(",
+		want: `pkg_deb (rules_pkg 1.3.0): missing mandatory attribute "maintainer"`},
+	{name: "generated: label naming no target or file", file: "protocols/btcd/BUILD.bazel",
+		old: `    tars = [":layer_static"],`, new: `    tars = [":layer_statik"],`,
+		want: `:layer_statik names nothing: no target "layer_statik" in protocols/btcd/BUILD.bazel and no such file (did you mean "layer_static"?)`},
+	{name: "generated: label in a repository MODULE.bazel does not create", file: "protocols/btcd/BUILD.bazel",
+		old: `"@distroless_static"`, new: `"@distroless_statik"`,
+		want: `repository @distroless_statik is not created by MODULE.bazel`},
+	{name: "generated: duplicate target name", file: "protocols/btcd/BUILD.bazel",
+		old: `    name = "load_static",`, new: `    name = "image_static",`, wantLine: "oci_load(",
+		want: `duplicate target name "image_static" in package //protocols/btcd`},
+	{name: "generated: dependency on a private target", file: "protocols/btcd/BUILD.bazel",
+		old: `    srcs = [":btcd"],`, new: `    srcs = ["//tools/forge:forge_lib"],`,
+		want: `//tools/forge:forge_lib is not visible to package //protocols/btcd (its visibility is [//visibility:private])`},
+	{name: "generated: label into a ruleset package the facts do not list", file: "protocols/btcd/BUILD.bazel",
+		old: `"@rules_go//go/toolchain:linux_amd64"`, new: `"@rules_go//go/toolchain:linux_amd46"`,
+		want: `rules_go 0.64.2 has no public target //go/toolchain:linux_amd46`},
+
+	// Hand-written BUILD files.
+	{name: "hand-written: label to a package the ruleset does not have", file: "BUILD.bazel",
+		old: `        "@gazelle//language/go",`, new: `        "@gazelle//language/goo",`,
+		want: `the API facts of gazelle 0.53.0 do not list package //language/goo`},
+	{name: "hand-written: label list given a string", file: "tools/forge/BUILD.bazel",
+		old: `    embed = [":forge_lib"],`, new: `    embed = ":forge_lib",`,
+		want: `go_binary: attribute "embed" must be a label list, but it is a string`},
+	{name: "hand-written: visibility narrowed under a dependant", file: "rules/private/BUILD.bazel",
+		old:      "    name = \"deb_files\",\n    srcs = [\"deb_files.bzl\"],\n    visibility = [\"//rules:__pkg__\"],",
+		new:      "    name = \"deb_files\",\n    srcs = [\"deb_files.bzl\"],\n    visibility = [\"//tools:__pkg__\"],",
+		wantFile: "rules/BUILD.bazel", wantLine: `"//rules/private:deb_files"`,
+		want: `//rules/private:deb_files is not visible to package //rules`},
+	{name: "hand-written: Go package the module does not have", file: "protocols/btcd/BUILD.bazel",
+		old: `"@com_github_btcsuite_btcd//cmd/btcctl"`, new: `"@com_github_btcsuite_btcd//cmd/btcctrl"`,
+		want: `has no Go package github.com/btcsuite/btcd/cmd/btcctrl`},
+	{name: "hand-written: function definition in a BUILD file", file: "rules/BUILD.bazel",
+		old: "# Where `bazel run", new: "def helper():\n    pass\n\n# Where `bazel run", wantLine: "def helper",
+		want: `functions may not be defined in BUILD files`},
+
+	// Our .bzl files, evaluated for real.
+	{name: "bzl: rule attribute renamed under its callers", file: "rules/private/image_repository.bzl",
+		old: `        "image": attr.string(`, new: `        "img": attr.string(`,
+		wantFile: "protocols/btcd/BUILD.bazel", wantLine: `    image = "btcd",`,
+		want: `image_repository (//rules/private) has no attribute "image"`},
+	{name: "bzl: implicit dependency that does not exist", file: "rules/private/deb_files.bzl",
+		old: `default = "//tools/forge",`, new: `default = "//tools/forgery",`,
+		want: `package //tools/forgery does not exist`},
+	{name: "bzl: load of a name the file does not export", file: "rules/image.bzl",
+		old: `_image_repository = "image_repository")`, new: `_image_repository = "image_repo")`, wantLine: `"image_repo"`,
+		want: `//rules/private:image_repository.bzl does not export "image_repo"`},
+	{name: "bzl: load visibility", file: "rules/private/publish.bzl",
+		old: `visibility("//rules/...")`, new: `visibility("//protocols/...")`,
+		wantFile: "rules/publish.bzl", wantLine: `load("//rules/private:publish.bzl"`,
+		want: `//rules/private:publish.bzl is not visible to package //rules`},
+	{name: "bzl: undefined name", file: "rules/private/publish.bzl",
+		old: `return [DefaultInfo(executable`, new: `return [DefaultInf(executable`,
+		want: `undefined: DefaultInf`},
+
+	// MODULE.bazel.
+	{name: "module: version without API facts", file: "MODULE.bazel",
+		old: `bazel_dep(name = "rules_oci", version = "2.3.2")`, new: `bazel_dep(name = "rules_oci", version = "2.3.3")`,
+		want: `no API facts for rules_oci 2.3.3`},
+	{name: "module: use_repo of a repository the extension does not create", file: "MODULE.bazel",
+		old: `"distroless_cc_linux_amd64",`, new: `"distroless_cc_linux_arm64",`,
+		want: `use_repo: extension oci creates no repository "distroless_cc_linux_arm64"`},
+	{name: "module: tag attribute the extension does not define", file: "MODULE.bazel",
+		old: `    digest = "sha256:3f2b`, new: `    digets = "sha256:3f2b`,
+		want: `oci.pull has no attribute "digets"`},
+	{name: "module: go_deps repository no longer used", file: "MODULE.bazel",
+		old: "    \"com_github_btcsuite_btcd\",\n", new: "",
+		wantFile: "protocols/btcd/BUILD.bazel", wantLine: `"@com_github_btcsuite_btcd//:btcd"`,
+		want: `repository @com_github_btcsuite_btcd is not created by MODULE.bazel`},
+	{name: "module: isolated usage without the flag", file: ".bazelrc",
+		old: "common --experimental_isolated_extension_usages\n", new: "",
+		wantFile: "MODULE.bazel", wantLine: `isolate = True`,
+		want: `needs --experimental_isolated_extension_usages`},
+}
+
+func TestMutationsAreCaught(t *testing.T) {
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			root := copyRepo(t)
+			file := filepath.Join(root, m.file)
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Count(string(data), m.old) < 1 {
+				t.Fatalf("%s does not contain %q: update the mutation", m.file, m.old)
+			}
+			mutated := strings.Replace(string(data), m.old, m.new, 1)
+			if err := os.WriteFile(file, []byte(mutated), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			wantFile, wantLine := m.wantFile, m.wantLine
+			if wantFile == "" {
+				wantFile = m.file
+			}
+			if wantLine == "" {
+				wantLine = m.new
+			}
+			line := lineOf(t, filepath.Join(root, wantFile), wantLine)
+			_, err = Run(root)
+			var list metadata.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("Run = %v, want a list of problems", err)
+			}
+			for _, e := range list {
+				if e.Path == wantFile && e.Line == line && strings.Contains(e.Msg, m.want) {
+					return
+				}
+			}
+			t.Errorf("no error %s:%d: ...%s...; got:\n%v", wantFile, line, m.want, err)
+		})
+	}
+}
+
+// lineOf returns the line of file where text first appears.
+func lineOf(t *testing.T, file, text string) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), strings.Split(text, "\n")[0])
+	if i < 0 {
+		t.Fatalf("%s does not contain %q", file, text)
+	}
+	return strings.Count(string(data[:i]), "\n") + 1
+}
+
+// copyRepo copies the repository's files, not its .git, to a temporary
+// directory.
+func copyRepo(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	src, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == ".git" || strings.HasPrefix(d.Name(), "bazel-") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func TestEveryPinnedVersionHasFacts(t *testing.T) {
+	facts, err := LoadFacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins, err := Pins(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pins) < 8 {
+		t.Fatalf("Pins found %v; want Bazel and every bazel_dep", pins)
+	}
+	for _, pin := range pins {
+		if facts[pin] == nil {
+			t.Errorf("MODULE.bazel or .bazelversion pins %s, which has no facts file tools/loadcheck/facts/%s.star", pin, pin)
+		}
+	}
+	for key, rs := range facts {
+		if rs.Source == "" {
+			t.Errorf("%s does not say which source its facts were read from", key)
+		}
+	}
+}
+
+func ExampleStats() {
+	fmt.Println(Stats{Files: 2, RuleCalls: 3, Attributes: 4, Labels: 5, GoPackages: 1})
+	// Output: loading-phase check: 2 files, 3 rule calls, 4 attributes, 5 labels (1 into Go modules checked against their source, 0 whose module is not downloaded)
+}
