@@ -19,6 +19,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# forge check verifies labels into go_deps repositories against the Go
+# modules' source, and the protocol builds need it too: fetch every module
+# go.mod pins (through the module proxy) before anything reads them.
+echo "== go mod download"
+go mod download
+(cd protocols/op-geth && go mod download)
+
 echo "== gofmt, go vet"
 unformatted=$(gofmt -l tools)
 if [[ -n "$unformatted" ]]; then
@@ -29,8 +36,8 @@ go vet ./...
 echo "== go test ./..."
 go test ./...
 
-echo "== forge check"
-go run ./tools/forge check
+echo "== forge check (metadata, staleness, loading-phase check of every Starlark file)"
+go run ./tools/forge check -v
 
 echo "== real-tool tests (go test -tags realtools)"
 go test -tags realtools -timeout 40m ./tools/...

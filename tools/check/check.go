@@ -1,7 +1,8 @@
 // Package check finds what would break a build of the repository's
 // protocols before anybody runs one: bad metadata, MANIFEST entries whose
 // source target does not exist, a VERSION that is not the version go.mod
-// pins, and BUILD files that gazelle would change.
+// pins, BUILD files that gazelle would change, and whatever Bazel's loading
+// phase would reject (package loadcheck).
 package check
 
 import (
@@ -18,13 +19,24 @@ import (
 
 	"github.com/protocol-forge/protocol-forge/tools/generate"
 	"github.com/protocol-forge/protocol-forge/tools/gosource"
+	"github.com/protocol-forge/protocol-forge/tools/loadcheck"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
 // Run checks the repository at root and returns every problem found as a
-// metadata.ErrorList, or another error when it could not check at all.
-func Run(root string) error {
+// metadata.ErrorList, or another error when it could not check at all,
+// with the counts of the loading-phase check.
+func Run(root string) (loadcheck.Stats, error) {
+	stats, loadErr := loadcheck.Run(root)
+	var errs metadata.ErrorList
+	if !errors.As(loadErr, &errs) && loadErr != nil {
+		return stats, loadErr
+	}
+	return stats, check(root, errs)
+}
+
+func check(root string, errs metadata.ErrorList) error {
 	repo, err := spec.Load(root)
 	if err != nil {
 		return err
@@ -33,7 +45,6 @@ func Run(root string) error {
 	if err != nil {
 		return err
 	}
-	var errs metadata.ErrorList
 	for _, p := range repo.Protocols {
 		for _, e := range p.Manifest {
 			if msg := resolves(root, repos, p, p.Source(e)); msg != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/protocol-forge/protocol-forge/tools/check"
@@ -8,16 +9,22 @@ import (
 
 func init() {
 	commands["check"] = command{
-		summary: "check every protocol's metadata, MANIFEST sources and generated BUILD file",
+		summary: "check every protocol's metadata, MANIFEST sources and generated BUILD file, and load every Starlark file as Bazel would",
 		run:     runCheck,
 	}
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
-	root, err := parseRoot(fs, repoRootFlag(fs), args)
+	rootFlag := repoRootFlag(fs)
+	verbose := fs.Bool("v", false, "print how many files, rule calls, attributes and labels the loading-phase check checked")
+	root, err := parseRoot(fs, rootFlag, args)
 	if err != nil {
 		return err
 	}
-	return reported(stderr, check.Run(root))
+	stats, err := check.Run(root)
+	if *verbose {
+		fmt.Fprintln(stdout, stats)
+	}
+	return reported(stderr, err)
 }

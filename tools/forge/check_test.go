@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/protocol-forge/protocol-forge/tools/internal/testrepo"
 )
 
 // checkWorkspace writes a repository with one protocol whose sources are
@@ -13,7 +15,6 @@ func checkWorkspace(t *testing.T, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	base := map[string]string{
-		"MODULE.bazel":                "bazel_dep(name = \"rules_go\", version = \"0.64.2\")\n\ngo_deps = use_extension(\"@gazelle//:extensions.bzl\", \"go_deps\")\nuse_repo(go_deps, \"com_github_ethereum_go_ethereum\")\n",
 		"protocols/geth/VERSION":      "v1.14.12\n",
 		"protocols/geth/MANIFEST":     "/usr/local/bin/geth\n/usr/local/bin/clef\n/usr/local/share/geth/genesis.json\n",
 		"protocols/geth/genesis.json": "{}\n",
@@ -24,6 +25,7 @@ func checkWorkspace(t *testing.T, files map[string]string) string {
 	for rel, content := range base {
 		write(t, filepath.Join(root, rel), content)
 	}
+	testrepo.Bazel(t, root)
 	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
 		t.Fatalf("generate: %s", stderr)
 	}
@@ -33,7 +35,8 @@ func checkWorkspace(t *testing.T, files map[string]string) string {
 func TestCheckPassesWhenEverySourceExists(t *testing.T) {
 	root := checkWorkspace(t, map[string]string{
 		"protocols/geth/BUILD.bazel":   "# gazelle:forge_source /usr/local/bin/geth @com_github_ethereum_go_ethereum//cmd/geth\n# gazelle:forge_source /usr/local/bin/clef //third_party/clef:bin\n",
-		"third_party/clef/BUILD.bazel": "filegroup(\n    name = \"bin\",\n    srcs = [\"clef\"],\n)\n",
+		"third_party/clef/BUILD.bazel": "filegroup(\n    name = \"bin\",\n    srcs = [\"clef\"],\n    visibility = [\"//protocols:__subpackages__\"],\n)\n",
+		"third_party/clef/clef":        "#!/bin/sh\n",
 	})
 	if code, stdout, stderr := runForge("check", "-repo_root", root); code != 0 {
 		t.Errorf("check: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -64,7 +67,7 @@ func TestCheckReportsEveryUnresolvedSource(t *testing.T) {
 
 func TestCheckReportsStaleBuildFile(t *testing.T) {
 	root := checkWorkspace(t, map[string]string{
-		"protocols/geth/BUILD.bazel": "alias(\n    name = \"geth\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n\nalias(\n    name = \"clef\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/clef\",\n)\n",
+		"protocols/geth/BUILD.bazel": "alias(\n    name = \"geth\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n\nalias(\n    name = \"clef\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/evm\",\n)\n",
 	})
 	if code, _, stderr := runForge("check", "-repo_root", root); code != 0 {
 		t.Fatalf("check before the change: exit %d: %s", code, stderr)

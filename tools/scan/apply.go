@@ -91,7 +91,8 @@ func (s Scanner) apply(repo *spec.Repo, p *spec.Protocol, bin *gosource.Binary, 
 	if _, err := generate.Write(repo.Root); err != nil {
 		return err
 	}
-	return check.Run(repo.Root)
+	_, err := check.Run(repo.Root)
+	return err
 }
 
 func goCmd(dir string, args ...string) error {

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/module"
+
+	"github.com/protocol-forge/protocol-forge/tools/internal/testrepo"
 	modzip "golang.org/x/mod/zip"
 
 	"github.com/protocol-forge/protocol-forge/tools/check"
@@ -104,6 +106,7 @@ func nodeRepo(t *testing.T, proxy string) string {
 	write(t, root, "go.mod", "module example.com/repo\n\ngo 1.21\n\ntool "+nodeModule+"/cmd/node\n\nrequire "+nodeModule+" v1.0.0\n")
 	run(t, root, "go", "mod", "tidy")
 	write(t, root, "protocols/BUILD.bazel", "# gazelle:lang forge\n")
+	testrepo.Bazel(t, root)
 	write(t, root, "protocols/node/VERSION", "v1.0.0\n")
 	write(t, root, "protocols/node/MANIFEST", "/usr/local/bin/node\n")
 	write(t, root, "protocols/node/BUILD.bazel", `go_binary(
@@ -116,7 +119,7 @@ func nodeRepo(t *testing.T, proxy string) string {
 	if _, err := generate.Write(root); err != nil {
 		t.Fatal(err)
 	}
-	if err := check.Run(root); err != nil {
+	if _, err := check.Run(root); err != nil {
 		t.Fatalf("check before the bump: %v", err)
 	}
 	return root
@@ -165,7 +168,7 @@ func TestApplyBumpsVersionModuleStampAndBuild(t *testing.T) {
 			t.Errorf("BUILD.bazel lacks %s", want)
 		}
 	}
-	if err := check.Run(root); err != nil {
+	if _, err := check.Run(root); err != nil {
 		t.Errorf("forge check after the bump: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "node")
