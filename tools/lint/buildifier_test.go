@@ -23,6 +23,8 @@ func starlarkParser(name string) func(string, []byte) (*build.File, error) {
 		return build.ParseModule
 	case strings.HasSuffix(name, ".bzl"):
 		return build.ParseBzl
+	case strings.HasSuffix(name, ".star"): // loadcheck's facts files
+		return build.ParseDefault
 	case name == "BUILD" || name == "BUILD.bazel" || name == "BUILD.in" || name == "BUILD.want" || strings.HasSuffix(name, ".BUILD"):
 		return build.ParseBuild
 	}
