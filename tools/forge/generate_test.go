@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
+	"github.com/protocol-forge/protocol-forge/tools/internal/testrepo"
+	"github.com/protocol-forge/protocol-forge/tools/loadcheck"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/generate from what forge generates")
@@ -59,6 +61,15 @@ func TestGenerateGolden(t *testing.T) {
 				t.Errorf("stdout names no written file: %q", stdout)
 			}
 			compareBuildFiles(t, filepath.Join(dir, "want"), root)
+
+			// What forge generates uses the pinned rulesets' API as it is:
+			// the loading-phase check passes in the workspace with the
+			// real repository's Bazel setup, labels aside (the cases name
+			// MANIFEST sources they do not provide).
+			testrepo.Bazel(t, root)
+			if _, err := loadcheck.RunWithoutLabels(root); err != nil {
+				t.Errorf("the generated BUILD files do not pass the loading-phase check:\n%v", err)
+			}
 
 			// A second run finds nothing to change.
 			again := snapshot(t, root)
