@@ -224,7 +224,9 @@ func (c *checker) parse(file string, isBuild bool) (*syntax.File, []byte, loadSt
 	seenOther := false
 	for _, stmt := range f.Stmts {
 		if _, isLoad := stmt.(*syntax.LoadStmt); isLoad {
-			if seenOther {
+			// --incompatible_bzl_disallow_load_after_statement covers
+			// .bzl files; in BUILD files it is buildifier's style rule.
+			if seenOther && !isBuild {
 				start, _ := stmt.Span()
 				c.errorf(start, "load() must come before any other statement")
 				ok = false
