@@ -726,7 +726,8 @@ func (c *checker) globBuiltin(thread *starlark.Thread, fn *starlark.Builtin, arg
 		return nil, err
 	}
 	if len(files) == 0 && !allowEmpty {
-		return nil, fmt.Errorf("glob(%q) matches no files (Bazel 8 disallows empty globs unless allow_empty = True)", includes)
+		// Reported, not raised, so the rest of the package is checked too.
+		c.errorf(thread.CallFrame(1).Pos, "glob(%q) matches no files (Bazel 8 disallows empty globs unless allow_empty = True)", includes)
 	}
 	sort.Strings(files)
 	out := make([]starlark.Value, len(files))

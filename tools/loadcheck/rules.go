@@ -387,7 +387,7 @@ func (c *checker) checkValue(thread *starlark.Thread, pos syntax.Position, kind,
 			for _, item := range d.Items() {
 				key, _ := starlark.AsString(item[0])
 				if key != "//conditions:default" {
-					c.addRef(&labelRef{label: key, fromPkg: pkg, visPkg: pkg, pos: pos, attr: attr + " (select condition)"})
+					c.addRef(&labelRef{label: key, fromPkg: pkg, visPkg: pkg, pos: c.labelPos(thread, pos, key), attr: attr + " (select condition)"})
 				}
 				c.checkValue(thread, pos, kind, attr, typ, item[1], pkg, fromDefinition)
 			}
