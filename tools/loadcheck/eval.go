@@ -439,7 +439,9 @@ func (c *checker) loadBzl(pos syntax.Position, pkg, name string) *bzlModule {
 	return m
 }
 
-// visibleTo says whether a .bzl visibility() list admits package pkg.
+// visibleTo says whether package specifications ("public", "private",
+// "//pkg", "//pkg/...") admit package pkg: a .bzl file's visibility() or a
+// package_group's packages.
 func visibleTo(specs []string, pkg string) bool {
 	for _, s := range specs {
 		switch {

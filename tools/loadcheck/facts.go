@@ -135,20 +135,7 @@ func parseFacts(file string, data []byte) (*Ruleset, error) {
 		}
 		return attrs, nil
 	}
-	strs := func(v starlark.Value) []string {
-		var out []string
-		if it, ok := v.(starlark.Iterable); ok {
-			iter := it.Iterate()
-			defer iter.Done()
-			var x starlark.Value
-			for iter.Next(&x) {
-				if s, ok := starlark.AsString(x); ok {
-					out = append(out, s)
-				}
-			}
-		}
-		return out
-	}
+	strs := stringsOf
 	symbol := func(kind string) *starlark.Builtin {
 		return starlark.NewBuiltin(kind, func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			var attrs, targets starlark.Value

@@ -212,18 +212,9 @@ func (c *checker) visAdmits(v, owner, from string, seen map[string]bool) bool {
 		return false
 	}
 	g := gp.targets[l.Name]
-	for _, spec := range g.packages {
-		switch {
-		case spec == "public":
-			return true
-		case strings.HasSuffix(spec, "/..."):
-			base := strings.TrimPrefix(strings.TrimSuffix(spec, "/..."), "//")
-			if base == "" || from == base || strings.HasPrefix(from, base+"/") {
-				return true
-			}
-		case strings.TrimPrefix(spec, "//") == from:
-			return true
-		}
+	// A package group's specs read like a .bzl file's visibility().
+	if visibleTo(g.packages, from) {
+		return true
 	}
 	for _, inc := range g.includes {
 		if c.visAdmits(inc, l.Pkg, from, seen) {
