@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,26 @@ func TestCheckReportsEveryUnresolvedSource(t *testing.T) {
 	}
 	if strings.Contains(stderr, "genesis.json") {
 		t.Errorf("a source file that exists was reported:\n%s", stderr)
+	}
+}
+
+func TestCheckVerbosePrintsWhatTheLoadingPhaseCheckCovered(t *testing.T) {
+	root := checkWorkspace(t, map[string]string{
+		"protocols/geth/BUILD.bazel": "alias(\n    name = \"geth\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n\nalias(\n    name = \"clef\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/evm\",\n)\n",
+	})
+	code, stdout, stderr := runForge("check", "-v", "-repo_root", root)
+	if code != 0 {
+		t.Fatalf("check -v: exit %d: %s", code, stderr)
+	}
+	var files, calls, attrs, labels, goPkgs, unverified int
+	if _, err := fmt.Sscanf(stdout, "loading-phase check: %d files, %d rule calls, %d attributes, %d labels (%d into Go modules checked against their source, %d whose module is not downloaded)",
+		&files, &calls, &attrs, &labels, &goPkgs, &unverified); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	// MODULE.bazel, the BUILD files of the root, geth and tools/forge, and
+	// rules/ (two BUILD files, six .bzl files).
+	if files != 12 || calls < 20 || attrs < calls || labels < 20 {
+		t.Errorf("counts %q; want 12 files and every call, attribute and label of them", stdout)
 	}
 }
 
