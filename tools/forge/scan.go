@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 
 	"github.com/protocol-forge/protocol-forge/tools/scan"
 )
@@ -28,12 +31,12 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	proxy, err := goProxySettings()
+	if err != nil {
+		return err
+	}
 	s := scan.Scanner{
-		Proxy: scan.Proxy{
-			GOPROXY:   os.Getenv("GOPROXY"),
-			GONOPROXY: os.Getenv("GONOPROXY"),
-			GOPRIVATE: os.Getenv("GOPRIVATE"),
-		},
+		Proxy:  proxy,
 		GitHub: scan.GitHub{BaseURL: os.Getenv(GitHubAPIEnv), Token: os.Getenv("GITHUB_TOKEN")},
 	}
 	if *apply != "" {
@@ -54,4 +57,23 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, string(data))
 	return nil
+}
+
+// goProxySettings reads GOPROXY, GONOPROXY and GOPRIVATE as the go command
+// sees them: from the environment, else from `go env -w`'s file, else
+// the defaults.
+func goProxySettings() (scan.Proxy, error) {
+	out, err := exec.Command("go", "env", "-json", "GOPROXY", "GONOPROXY", "GOPRIVATE").Output()
+	if err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			err = fmt.Errorf("%v: %s", err, bytes.TrimSpace(exitErr.Stderr))
+		}
+		return scan.Proxy{}, fmt.Errorf("reading the module proxy settings with go env: %v", err)
+	}
+	var env struct{ GOPROXY, GONOPROXY, GOPRIVATE string }
+	if err := json.Unmarshal(out, &env); err != nil {
+		return scan.Proxy{}, fmt.Errorf("reading go env's output: %v", err)
+	}
+	return scan.Proxy{GOPROXY: env.GOPROXY, GONOPROXY: env.GONOPROXY, GOPRIVATE: env.GOPRIVATE}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -13,11 +15,14 @@ func TestScanPrintsBumps(t *testing.T) {
 		"protocols/geth/BUILD.bazel": "go_cross_binary(\n    name = \"geth\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n",
 	})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/github.com/ethereum/go-ethereum/@v/list" {
+		switch r.URL.Path {
+		case "/github.com/ethereum/go-ethereum/@v/list":
+			fmt.Fprint(w, "v1.14.11\nv1.14.12\nv1.14.13\nv1.14.14\nv1.15.0-rc.1\n")
+		case "/github.com/ethereum/go-ethereum/@v/v1.14.14.mod":
+			fmt.Fprint(w, "module github.com/ethereum/go-ethereum\n\nretract v1.14.14\n")
+		default:
 			http.NotFound(w, r)
-			return
 		}
-		fmt.Fprint(w, "v1.14.11\nv1.14.12\nv1.14.13\nv1.15.0-rc.1\n")
 	}))
 	defer srv.Close()
 	t.Setenv("GOPROXY", srv.URL)
@@ -35,6 +40,16 @@ func TestScanPrintsBumps(t *testing.T) {
 `
 	if code != 0 || stdout != want {
 		t.Errorf("scan: exit %d, stdout:\n%s\nstderr: %s\nwant:\n%s", code, stdout, stderr, want)
+	}
+	// The settings `go env -w` wrote count as the go command counts them.
+	goenv := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(goenv, []byte("GOPROXY="+srv.URL+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOENV", goenv)
+	t.Setenv("GOPROXY", "")
+	if code, stdout, stderr := runForge("scan", "-repo_root", root); code != 0 || stdout != want {
+		t.Errorf("scan with GOPROXY from go env -w: exit %d, stdout:\n%s\nstderr: %s", code, stdout, stderr)
 	}
 	t.Setenv("GOPROXY", "off")
 	if code, _, stderr := runForge("scan", "-repo_root", root); code != 1 || stderr != "forge scan: geth: GOPROXY=off: module lookups are disabled, so github.com/ethereum/go-ethereum cannot be scanned\n" {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,8 +26,8 @@ import (
 const nodeModule = "example.com/node"
 
 // moduleProxy serves nodeModule in the module proxy protocol: the listed
-// versions, and .info/.mod/.zip for those in zips. The module's command
-// prints "node" and the version stamped into main.Version.
+// versions, the .mod file of each, and .info/.zip for those in zips. The
+// module's command prints "node" and the version stamped into main.Version.
 func moduleProxy(t *testing.T, listed []string, zips []string) string {
 	t.Helper()
 	built := map[string][]byte{}
@@ -51,14 +52,15 @@ func moduleProxy(t *testing.T, listed []string, zips []string) string {
 			return
 		}
 		ext := filepath.Ext(rest)
-		zip, ok := built[strings.TrimSuffix(rest, ext)]
+		version := strings.TrimSuffix(rest, ext)
+		zip, ok := built[version]
 		switch {
+		case ext == ".mod" && (ok || slices.Contains(listed, version)):
+			fmt.Fprint(w, "module "+nodeModule+"\n\ngo 1.21\n")
 		case !ok:
 			http.NotFound(w, r)
 		case ext == ".info":
-			fmt.Fprintf(w, `{"Version":%q,"Time":"2026-01-01T00:00:00Z"}`, strings.TrimSuffix(rest, ext))
-		case ext == ".mod":
-			fmt.Fprint(w, "module "+nodeModule+"\n\ngo 1.21\n")
+			fmt.Fprintf(w, `{"Version":%q,"Time":"2026-01-01T00:00:00Z"}`, version)
 		case ext == ".zip":
 			w.Write(zip)
 		default:

@@ -2,13 +2,14 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 )
 
 // Proxy lists module versions through the module proxy protocol, with the
@@ -16,7 +17,8 @@ import (
 type Proxy struct {
 	// GOPROXY is the list of proxies: URLs, "direct" and "off", separated by
 	// "," (fall through to the next on 404 or 410 only) or "|" (on any
-	// error).
+	// error). "direct" lists the module's tags from its version control
+	// system, through the go command.
 	GOPROXY string
 	// GONOPROXY (or, when empty, GOPRIVATE) holds glob patterns of module
 	// path prefixes that are fetched directly, never through a proxy.
@@ -24,18 +26,15 @@ type Proxy struct {
 	Client               *http.Client
 }
 
-// errDirect is returned for a module the go command would fetch from its
-// version control system, which forge scan does not do.
-var errDirect = errors.New("is fetched directly from version control (GOPROXY direct or GONOPROXY/GOPRIVATE), which forge scan does not do")
-
-// Versions returns the versions a proxy lists for the module.
+// Versions returns the versions of the module that are not retracted, from
+// the first source GOPROXY (or GONOPROXY/GOPRIVATE) names that has it.
 func (p Proxy) Versions(ctx context.Context, modulePath string) ([]string, error) {
 	noProxy := p.GONOPROXY
 	if noProxy == "" {
 		noProxy = p.GOPRIVATE
 	}
 	if module.MatchPrefixPatterns(noProxy, modulePath) {
-		return nil, fmt.Errorf("%s %w", modulePath, errDirect)
+		return listDirect(ctx, modulePath)
 	}
 	escaped, err := module.EscapePath(modulePath)
 	if err != nil {
@@ -53,13 +52,16 @@ func (p Proxy) Versions(ctx context.Context, modulePath string) ([]string, error
 		} else {
 			list = ""
 		}
+		var versions []string
+		var notFound bool
 		switch entry = strings.TrimSpace(entry); entry {
 		case "off":
 			return nil, fmt.Errorf("GOPROXY=off: module lookups are disabled, so %s cannot be scanned", modulePath)
 		case "direct":
-			return nil, fmt.Errorf("%s %w", modulePath, errDirect)
+			versions, err = listDirect(ctx, modulePath)
+		default:
+			versions, notFound, err = p.fromProxy(ctx, strings.TrimSuffix(entry, "/")+"/"+escaped+"/@v/", modulePath)
 		}
-		versions, notFound, err := p.list(ctx, strings.TrimSuffix(entry, "/")+"/"+escaped+"/@v/list")
 		if err == nil {
 			return versions, nil
 		}
@@ -71,9 +73,77 @@ func (p Proxy) Versions(ctx context.Context, modulePath string) ([]string, error
 	return nil, lastErr
 }
 
-// list fetches one @v/list; notFound reports a 404 or 410, after which a
-// ","-separated GOPROXY tries the next proxy.
-func (p Proxy) list(ctx context.Context, url string) (versions []string, notFound bool, err error) {
+// fromProxy lists the module's versions at one proxy's @v/ address and
+// drops those its latest go.mod retracts, as the go command does: a scan
+// must never propose a release its authors withdrew. notFound reports a 404
+// or 410, after which a ","-separated GOPROXY tries the next proxy.
+func (p Proxy) fromProxy(ctx context.Context, base, modulePath string) (versions []string, notFound bool, err error) {
+	body, notFound, err := p.get(ctx, base+"list")
+	if err != nil {
+		return nil, notFound, err
+	}
+	versions = strings.Fields(string(body))
+	latest := latestVersion(versions)
+	if latest == "" {
+		return versions, false, nil
+	}
+	escaped, err := module.EscapeVersion(latest)
+	if err != nil {
+		return nil, false, err
+	}
+	goMod, _, err := p.get(ctx, base+escaped+".mod")
+	if err != nil {
+		return nil, false, fmt.Errorf("loading retractions of %s: %w", modulePath, err)
+	}
+	file, err := modfile.ParseLax(base+escaped+".mod", goMod, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("loading retractions of %s: %w", modulePath, err)
+	}
+	if file.Module == nil || file.Module.Mod.Path != modulePath {
+		return nil, false, fmt.Errorf("loading retractions of %s: %s.mod is not the go.mod of %s", modulePath, base+escaped, modulePath)
+	}
+	kept := versions[:0]
+	for _, v := range versions {
+		if !retracted(file.Retract, v) {
+			kept = append(kept, v)
+		}
+	}
+	return kept, false, nil
+}
+
+// latestVersion is the version whose go.mod holds the module's retractions:
+// the highest release, or the highest pre-release when there is no release.
+func latestVersion(versions []string) string {
+	var release, pre string
+	for _, v := range versions {
+		if !semver.IsValid(v) {
+			continue
+		}
+		if semver.Prerelease(v) == "" {
+			if release == "" || semver.Compare(v, release) > 0 {
+				release = v
+			}
+		} else if pre == "" || semver.Compare(v, pre) > 0 {
+			pre = v
+		}
+	}
+	if release != "" {
+		return release
+	}
+	return pre
+}
+
+func retracted(retractions []*modfile.Retract, v string) bool {
+	for _, r := range retractions {
+		if semver.Compare(r.Low, v) <= 0 && semver.Compare(v, r.High) <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// get fetches one proxy address; notFound reports a 404 or 410.
+func (p Proxy) get(ctx context.Context, url string) (body []byte, notFound bool, err error) {
 	client := p.Client
 	if client == nil {
 		client = http.DefaultClient
@@ -87,13 +157,13 @@ func (p Proxy) list(ctx context.Context, url string) (versions []string, notFoun
 		return nil, false, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return nil, false, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		return strings.Fields(string(body)), false, nil
+		return body, false, nil
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		return nil, true, fmt.Errorf("%s: %s", url, resp.Status)
 	default:

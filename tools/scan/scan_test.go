@@ -6,17 +6,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/module"
+
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
-// proxyServer answers @v/list for the paths in lists and the status codes in
-// statuses, recording every path asked for.
-func proxyServer(t *testing.T, lists map[string]string, statuses map[string]int, asked *[]string) string {
+// proxyServer answers the paths in files (@v/list, and .mod files) and the
+// status codes in statuses, recording every path asked for. The .mod file
+// of a version of a listed module that files do not give is a plain go.mod
+// that retracts nothing.
+func proxyServer(t *testing.T, files map[string]string, statuses map[string]int, asked *[]string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		*asked = append(*asked, r.URL.Path)
@@ -24,8 +29,18 @@ func proxyServer(t *testing.T, lists map[string]string, statuses map[string]int,
 			http.Error(w, http.StatusText(code), code)
 			return
 		}
-		if list, ok := lists[r.URL.Path]; ok {
-			fmt.Fprint(w, list)
+		if content, ok := files[r.URL.Path]; ok {
+			fmt.Fprint(w, content)
+			return
+		}
+		dir, file := path.Split(r.URL.Path)
+		escaped := strings.Trim(strings.TrimSuffix(dir, "/@v/"), "/")
+		if _, listed := files[dir+"list"]; listed && strings.HasSuffix(file, ".mod") {
+			modulePath, err := module.UnescapePath(escaped)
+			if err != nil {
+				t.Error(err)
+			}
+			fmt.Fprintf(w, "module %s\n", modulePath)
 			return
 		}
 		http.NotFound(w, r)
@@ -43,8 +58,51 @@ func TestProxyEscapesAndFallsThrough(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, []string{"v1.2.0", "v1.3.0"}) {
 		t.Errorf("Versions = %v, %v", got, err)
 	}
-	if len(asked) != 2 {
-		t.Errorf("asked %v, want the first proxy's 410 then the second", asked)
+	want := []string{"/github.com/!burnt!sushi/toml/@v/list", "/github.com/!burnt!sushi/toml/@v/list", "/github.com/!burnt!sushi/toml/@v/v1.3.0.mod"}
+	if !reflect.DeepEqual(asked, want) {
+		t.Errorf("asked %v, want the first proxy's 410, then the second's list and its latest go.mod", asked)
+	}
+}
+
+func TestProxyDropsRetractedVersions(t *testing.T) {
+	var asked []string
+	list := "v1.0.0\nv1.0.1\nv1.0.5\nv1.1.0\nv1.2.0-rc.1\n"
+	// v1.1.0, the latest release, holds the retractions, its own included.
+	proxy := proxyServer(t, map[string]string{
+		"/example.com/node/@v/list":       list,
+		"/example.com/node/@v/v1.1.0.mod": "module example.com/node\n\nretract (\n\t[v1.0.1, v1.0.9] // data loss\n\tv1.1.0 // tagged by mistake\n)\n",
+	}, nil, &asked)
+	got, err := Proxy{GOPROXY: proxy}.Versions(context.Background(), "example.com/node")
+	if err != nil || !reflect.DeepEqual(got, []string{"v1.0.0", "v1.2.0-rc.1"}) {
+		t.Errorf("Versions = %v, %v; want v1.0.1 to v1.0.9 and v1.1.0 dropped", got, err)
+	}
+	if newest := Newest("v1.0.0", got); newest != "" {
+		t.Errorf("a scan from v1.0.0 proposes %s, want nothing", newest)
+	}
+
+	// Only pre-releases: the highest holds the retractions.
+	proxy = proxyServer(t, map[string]string{
+		"/example.com/node/@v/list":            "v0.1.0-alpha\nv0.1.0-beta\n",
+		"/example.com/node/@v/v0.1.0-beta.mod": "module example.com/node\n\nretract v0.1.0-alpha\n",
+	}, nil, &asked)
+	got, err = Proxy{GOPROXY: proxy}.Versions(context.Background(), "example.com/node")
+	if err != nil || !reflect.DeepEqual(got, []string{"v0.1.0-beta"}) {
+		t.Errorf("Versions = %v, %v; want v0.1.0-alpha dropped", got, err)
+	}
+
+	for name, files := range map[string]map[string]string{
+		"another module's go.mod": {"/example.com/node/@v/list": "v1.0.0\n", "/example.com/node/@v/v1.0.0.mod": "module example.com/other\n"},
+		"unreadable go.mod":       {"/example.com/node/@v/list": "v1.0.0\n", "/example.com/node/@v/v1.0.0.mod": "module example.com/node\nretract (\n"},
+	} {
+		_, err := Proxy{GOPROXY: proxyServer(t, files, nil, &asked)}.Versions(context.Background(), "example.com/node")
+		if err == nil || !strings.HasPrefix(err.Error(), "loading retractions of example.com/node: ") {
+			t.Errorf("%s: Versions error %v", name, err)
+		}
+	}
+	_, err = Proxy{GOPROXY: proxyServer(t, map[string]string{"/example.com/node/@v/list": "v1.0.0\n"},
+		map[string]int{"/example.com/node/@v/v1.0.0.mod": http.StatusBadGateway}, &asked)}.Versions(context.Background(), "example.com/node")
+	if err == nil || !strings.Contains(err.Error(), "v1.0.0.mod: 502 Bad Gateway") {
+		t.Errorf("a failing go.mod fetch: %v", err)
 	}
 }
 
@@ -61,9 +119,6 @@ func TestProxyErrors(t *testing.T) {
 		{"comma_stops_at_5xx", Proxy{GOPROXY: failing + "," + good}, "500 Internal Server Error"},
 		{"rate_limited", Proxy{GOPROXY: limited}, "429 Too Many Requests"},
 		{"off", Proxy{GOPROXY: "off"}, "GOPROXY=off: module lookups are disabled, so example.com/node cannot be scanned"},
-		{"direct", Proxy{GOPROXY: "direct"}, "example.com/node is fetched directly from version control"},
-		{"gonoproxy", Proxy{GOPROXY: good, GONOPROXY: "example.com/*"}, "example.com/node is fetched directly"},
-		{"goprivate", Proxy{GOPROXY: good, GOPRIVATE: "example.com"}, "example.com/node is fetched directly"},
 		{"not_found_anywhere", Proxy{GOPROXY: proxyServer(t, nil, nil, &asked)}, "404 Not Found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
