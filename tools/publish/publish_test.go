@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -23,29 +24,16 @@ import (
 
 const bucket = "releases"
 
-// store starts an S3 server on loopback, failing the first attempt of every
-// PUT with 503 when flaky, and returns a client of it.
-func store(t *testing.T, flaky bool) *s3.Client {
+// store starts an S3 server on loopback, with the fault in front of it,
+// and returns a client of it.
+func store(t *testing.T, fault fault) *s3.Client {
 	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
 	fake := gofakes3.New(backend).Server()
-	var mu sync.Mutex
-	failed := map[string]bool{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		fail := flaky && r.Method == http.MethodPut && !failed[r.URL.Path]
-		failed[r.URL.Path] = true
-		mu.Unlock()
-		if fail {
-			io.Copy(io.Discard, r.Body)
-			http.Error(w, "slow down", http.StatusServiceUnavailable)
-			return
-		}
-		fake.ServeHTTP(w, r)
-	}))
+	srv := httptest.NewServer(fault(fake))
 	t.Cleanup(srv.Close)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
@@ -58,6 +46,63 @@ func store(t *testing.T, flaky bool) *s3.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A fault stands between the client and the S3 server.
+type fault func(http.Handler) http.Handler
+
+func healthy(h http.Handler) http.Handler { return h }
+
+// flaky fails the first attempt of every PUT with 503.
+func flaky(h http.Handler) http.Handler {
+	var mu sync.Mutex
+	failed := map[string]bool{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fail := r.Method == http.MethodPut && !failed[r.URL.Path]
+		failed[r.URL.Path] = true
+		mu.Unlock()
+		if fail {
+			io.Copy(io.Discard, r.Body)
+			http.Error(w, "slow down", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// corrupting flips the first byte of every PUT body on its way to the store.
+func corrupting(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			body, _ := io.ReadAll(r.Body)
+			if len(body) > 0 {
+				body[0] ^= 0xff
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// forgetful stores PUTs without their Content-MD5 and answers with an ETag
+// that is not the content's MD5, as a store that loses data might.
+func forgetful(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut {
+			h.ServeHTTP(w, r)
+			return
+		}
+		r.Header.Del("Content-MD5")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Set("ETag", `"00000000000000000000000000000000"`)
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
 }
 
 func protocol(t *testing.T) (*metadata.Protocol, string) {
@@ -113,15 +158,15 @@ func keys(t *testing.T, c *s3.Client) map[string]string {
 }
 
 func TestUploadsEveryManifestFileAtItsKey(t *testing.T) {
-	for _, flaky := range []bool{false, true} {
-		c := store(t, flaky)
+	for name, fault := range map[string]fault{"healthy": healthy, "flaky": flaky} {
+		c := store(t, fault)
 		p, release := protocol(t)
 		objects, err := Plan(p, p.Targets[0], release)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := Upload(context.Background(), c, bucket, objects); err != nil {
-			t.Fatalf("flaky=%v: %v", flaky, err)
+			t.Fatalf("%s store: %v", name, err)
 		}
 		want := map[string]string{
 			"avalanche/static/v1.9.5/avalanchego":     "node binary",
@@ -130,18 +175,18 @@ func TestUploadsEveryManifestFileAtItsKey(t *testing.T) {
 		}
 		got := keys(t, c)
 		if len(got) != len(want) {
-			t.Errorf("flaky=%v: stored %v, want %v", flaky, sortedKeys(got), sortedKeys(want))
+			t.Errorf("%s store: stored %v, want %v", name, sortedKeys(got), sortedKeys(want))
 		}
 		for k, v := range want {
 			if got[k] != v {
-				t.Errorf("flaky=%v: %s holds %q, want %q", flaky, k, got[k], v)
+				t.Errorf("%s store: %s holds %q, want %q", name, k, got[k], v)
 			}
 		}
 	}
 }
 
 func TestMissingFileUploadsNothing(t *testing.T) {
-	c := store(t, false)
+	c := store(t, healthy)
 	p, release := protocol(t)
 	if err := os.Remove(filepath.Join(release, "avalanchego")); err != nil {
 		t.Fatal(err)
@@ -161,6 +206,27 @@ func TestMissingFileUploadsNothing(t *testing.T) {
 	}
 	if got := keys(t, c); len(got) != 0 {
 		t.Errorf("store holds %v after a failed publish", sortedKeys(got))
+	}
+}
+
+func TestContentThatDoesNotMatchItsChecksumFails(t *testing.T) {
+	for name, want := range map[string]string{
+		// The store checks the Content-MD5 Upload sends and refuses the body.
+		"corrupting": "BadDigest",
+		// Upload checks the ETag the store answers with.
+		"forgetful": "not the file's MD5",
+	} {
+		fault := map[string]fault{"corrupting": corrupting, "forgetful": forgetful}[name]
+		c := store(t, fault)
+		p, release := protocol(t)
+		objects, err := Plan(p, p.Targets[0], release)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = Upload(context.Background(), c, bucket, objects)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s store: Upload = %v, want an error with %q", name, err, want)
+		}
 	}
 }
 
