@@ -210,22 +210,25 @@ func TestMissingFileUploadsNothing(t *testing.T) {
 }
 
 func TestContentThatDoesNotMatchItsChecksumFails(t *testing.T) {
-	for name, want := range map[string]string{
+	for _, tc := range []struct {
+		name  string
+		fault fault
+		want  string
+	}{
 		// The store checks the Content-MD5 Upload sends and refuses the body.
-		"corrupting": "BadDigest",
+		{"corrupting", corrupting, "BadDigest"},
 		// Upload checks the ETag the store answers with.
-		"forgetful": "not the file's MD5",
+		{"forgetful", forgetful, "not the file's MD5"},
 	} {
-		fault := map[string]fault{"corrupting": corrupting, "forgetful": forgetful}[name]
-		c := store(t, fault)
+		c := store(t, tc.fault)
 		p, release := protocol(t)
 		objects, err := Plan(p, p.Targets[0], release)
 		if err != nil {
 			t.Fatal(err)
 		}
 		err = Upload(context.Background(), c, bucket, objects)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s store: Upload = %v, want an error with %q", name, err, want)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s store: Upload = %v, want an error with %q", tc.name, err, tc.want)
 		}
 	}
 }
