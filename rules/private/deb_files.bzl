@@ -3,7 +3,7 @@
 visibility("//rules/...")
 
 def _deb_files_impl(ctx):
-    scripts = [ctx.outputs.control, ctx.outputs.conffiles, ctx.outputs.layout, ctx.outputs.postinst, ctx.outputs.prerm, ctx.outputs.postrm]
+    scripts = [ctx.outputs.control, ctx.outputs.description, ctx.outputs.conffiles, ctx.outputs.layout, ctx.outputs.postinst, ctx.outputs.prerm, ctx.outputs.postrm]
     outputs = scripts + ctx.outputs.root_files
 
     # forge render writes fixed names under -out; every declared output sits
@@ -36,6 +36,7 @@ files the package installs, under `<name>/root/`.""",
     attrs = {
         "conffiles": attr.output(doc = "The conffiles list.", mandatory = True),
         "control": attr.output(doc = "DEBIAN/control as pkg_deb writes it, for comparison.", mandatory = True),
+        "description": attr.output(doc = "The Description field's value, for pkg_deb's description_file (read verbatim, unlike its description attribute).", mandatory = True),
         "layout": attr.output(doc = "layout.txt: every installed path and its source.", mandatory = True),
         "postinst": attr.output(doc = "The postinst script.", mandatory = True),
         "postrm": attr.output(doc = "The postrm script.", mandatory = True),

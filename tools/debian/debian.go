@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -35,12 +34,16 @@ const DropInFile = "systemd.conf"
 
 // Names of the files Render writes beside the installed tree.
 const (
-	ControlName   = "control"
-	ConffilesName = "conffiles"
-	PostinstName  = "postinst"
-	PrermName     = "prerm"
-	PostrmName    = "postrm"
-	LayoutName    = "layout.txt"
+	ControlName = "control"
+	// DescriptionName holds the Description field's value, which pkg_deb
+	// reads verbatim from description_file; its description attribute would
+	// go through str.format.
+	DescriptionName = "description"
+	ConffilesName   = "conffiles"
+	PostinstName    = "postinst"
+	PrermName       = "prerm"
+	PostrmName      = "postrm"
+	LayoutName      = "layout.txt"
 	// RootDir holds the installed files at their paths, e.g.
 	// root/etc/default/<name>.
 	RootDir = "root"
@@ -106,15 +109,13 @@ func LoadOptions(repo *spec.Repo, p *spec.Protocol) (Options, error) {
 	return opts, nil
 }
 
-var libraryName = regexp.MustCompile(`\.so(\.[0-9]+)*$`)
-
 // LibraryDirs returns the directories of the shared libraries in the
 // MANIFEST, sorted: the dynamic linker must search them.
 func LibraryDirs(p *metadata.Protocol) []string {
 	seen := map[string]bool{}
 	var dirs []string
 	for _, e := range p.Manifest {
-		if libraryName.MatchString(e.Base()) && !seen[path.Dir(e.Path)] {
+		if e.IsSharedLibrary() && !seen[path.Dir(e.Path)] {
 			seen[path.Dir(e.Path)] = true
 			dirs = append(dirs, path.Dir(e.Path))
 		}
@@ -173,6 +174,7 @@ func Render(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) 
 		File{Name: PostrmName, Content: render(postrm, s), Mode: 0o755},
 		File{Name: ConffilesName, Content: strings.Join(pkg.Conffiles, "\n") + "\n", Mode: 0o644},
 		File{Name: ControlName, Content: pkg.Control.String(), Mode: 0o644},
+		File{Name: DescriptionName, Content: pkg.Control.Description + "\n", Mode: 0o644},
 		File{Name: LayoutName, Content: layoutText(pkg.Layout), Mode: 0o644},
 	)
 	return pkg
@@ -206,7 +208,9 @@ func (c Control) FileName() string {
 
 // String renders the control file as pkg_deb writes it: its field order,
 // only the fields that have a value, a multi-line Description continued
-// with a leading space. pkg_deb adds no Installed-Size, and neither do we.
+// with a leading space. pkg_deb adds no Installed-Size, and neither do we;
+// Distribution and Urgency go only into its .changes file (make_deb.py's
+// main passes neither to CreateDeb), so they are not written here.
 func (c Control) String() string {
 	var b strings.Builder
 	field := func(name, value string) {
@@ -230,8 +234,6 @@ func (c Control) String() string {
 		b.WriteString(l + "\n")
 	}
 	field("Homepage", c.Homepage)
-	field("Distribution", c.Distribution)
-	field("Urgency", c.Urgency)
 	return b.String()
 }
 

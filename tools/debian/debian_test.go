@@ -74,8 +74,6 @@ Description: A smart-contract chain
  /usr/local/bin/junod as the systemd service juno.service, under the
  system user juno, with its data in /var/lib/juno.
 Homepage: https://github.com/CosmosContracts/juno
-Distribution: bookworm
-Urgency: medium
 `
 	if got := file(t, pkg, ControlName); got != want {
 		t.Errorf("control:\n%s\nwant:\n%s", got, want)

@@ -45,6 +45,13 @@ type Entry struct {
 // in the flat release archive.
 func (e Entry) Base() string { return path.Base(e.Path) }
 
+var sharedLibrary = regexp.MustCompile(`\.so(\.[0-9]+)*$`)
+
+// IsSharedLibrary says whether the entry is a shared library, by its file
+// name (libfoo.so, libfoo.so.1.2): the dynamic linker must find its
+// directory, and it ships without the executable bit.
+func (e Entry) IsSharedLibrary() bool { return sharedLibrary.MatchString(e.Base()) }
+
 // Target is one variant of a protocol, with the names it is published under.
 type Target struct {
 	Variant variant.Variant

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bazelbuild/bazel-gazelle/label"
 
+	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 )
 
@@ -106,6 +107,10 @@ func Load(root string) (*Repo, error) {
 				errs = append(errs, d.errorf("%s %q must be \"Name <email>\"", d.key, d.value))
 				continue
 			}
+			if err := packageField(d); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			r.Maintainer = d.value
 		case RepositoryURLDirective:
 			if !looksLikeURL(d.value) {
@@ -168,6 +173,9 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 		if !looksLikeURL(d.value) {
 			return d.errorf("%s %q must be an http(s) address", d.key, d.value)
 		}
+		if err := packageField(d); err != nil {
+			return err
+		}
 		p.Upstream = d.value
 	case EnableServiceDirective:
 		switch d.value {
@@ -198,6 +206,16 @@ func (p *Protocol) lists(entryPath string) bool {
 		}
 	}
 	return false
+}
+
+// packageField checks a directive whose value becomes a pkg_deb attribute
+// (Maintainer, Homepage): it must be writable through rules_pkg's variable
+// substitution.
+func packageField(d directive) *metadata.Error {
+	if _, err := escape.RulesPkgString(d.value); err != nil {
+		return d.errorf("%s: %v", d.key, err)
+	}
+	return nil
 }
 
 func looksLikeMaintainer(s string) bool {

@@ -25,6 +25,18 @@ type Variant struct {
 	Doc string
 }
 
+// Platform is the platform every image, archive and .deb is built for, as
+// oci.pull names it in a repository name: "<os>_<arch>".
+const Platform = "linux_amd64"
+
+// BaseRepository is the repository of the variant's base image for one
+// platform: oci.pull creates "<name>_<os>_<arch>" per platform it lists
+// (rules_oci 2.3.2 oci/extensions.bzl) beside "<name>", an alias that
+// selects on the target CPU alone.
+func (v Variant) BaseRepository(platform string) string {
+	return v.Base + "_" + platform
+}
+
 // The distroless images are pinned once, in MODULE.bazel; these are the names
 // of the repositories those pins create.
 const (

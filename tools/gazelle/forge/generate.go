@@ -1,16 +1,21 @@
 package forge
 
 import (
+	"fmt"
 	"log"
 	"path"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/language"
 	"github.com/bazelbuild/bazel-gazelle/rule"
+	bzl "github.com/bazelbuild/buildtools/build"
 
 	"github.com/protocol-forge/protocol-forge/tools/debian"
+	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/packaging"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
+	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
 
 // Names of the generated targets. A protocol without TARGETS gets them as
@@ -38,8 +43,10 @@ var perVariantNames = []string{layerName, imageName, loadName, pushName, archive
 // (Kubernetes' runAsNonRoot) accept the image.
 const nonRootUser = "65532:65532"
 
-// Modes of everything shipped. Libraries and directories of plugins are
-// installed executable too, as the system we replace installed them.
+// Owner and mode of what pkg_tar writes. The tar-level mode applies only to
+// entries without a mode of their own: every pkg_files sets one (rules_pkg
+// defaults it to 0644), so each MANIFEST mapping states its mode itself, see
+// manifestMode.
 const (
 	fileMode  = "0755"
 	fileOwner = "0.0"
@@ -141,18 +148,38 @@ func protocolRules(repo *spec.Repo, p *spec.Protocol) []*rule.Rule {
 func manifestRules(p *spec.Protocol) (inImage, inArchive []*rule.Rule) {
 	for _, e := range p.Manifest {
 		source := p.Source(e).String()
+		mode := manifestMode(e)
 		image := rule.NewRule("pkg_files", layerName+"_files_"+e.Base())
 		image.SetAttr("srcs", []string{source})
 		image.SetAttr("prefix", strings.TrimPrefix(path.Dir(e.Path), "/"))
 		image.SetAttr("renames", map[string]string{source: e.Base()})
+		image.SetAttr("attributes", mode)
 		inImage = append(inImage, image)
 
 		flat := rule.NewRule("pkg_files", archiveName+"_files_"+e.Base())
 		flat.SetAttr("srcs", []string{source})
 		flat.SetAttr("renames", map[string]string{source: e.Base()})
+		flat.SetAttr("attributes", mode)
 		inArchive = append(inArchive, flat)
 	}
 	return inImage, inArchive
+}
+
+// manifestMode is the pkg_files attributes of a MANIFEST entry:
+// pkg_attributes(mode = ...). Without them pkg_files gives every file mode
+// 0644, which wins over pkg_tar's own mode (rules_pkg 1.3.0
+// pkg/mappings.bzl, pkg/private/tar/build_tar.py; docs/rulesets.md), and
+// the service could not be executed. The mode comes from package packaging,
+// the one statement of what ships with which mode.
+func manifestMode(e metadata.Entry) bzl.Expr {
+	return &bzl.CallExpr{
+		X: &bzl.Ident{Name: "pkg_attributes"},
+		List: []bzl.Expr{&bzl.AssignExpr{
+			LHS: &bzl.Ident{Name: "mode"},
+			Op:  "=",
+			RHS: &bzl.StringExpr{Value: fmt.Sprintf("%04o", packaging.EntryMode(e))},
+		}},
+	}
 }
 
 func labels(rules []*rule.Rule) []string {
@@ -171,11 +198,17 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 	setDeterministic(layer)
 
 	image := rule.NewRule("oci_image", targetName(imageName, t))
-	image.SetAttr("base", "@"+t.Variant.Base)
+	// The base's platform repository, not its alias: the alias selects on
+	// the target CPU only and fails analysis on any other host.
+	image.SetAttr("base", "@"+t.Variant.BaseRepository(variant.Platform))
 	image.SetAttr("tars", []string{":" + layer.Name()})
 	image.SetAttr("entrypoint", []string{p.Service.Path})
 	image.SetAttr("user", nonRootUser)
-	image.SetAttr("annotations", annotations(repo, p, t))
+	// The same facts twice: annotations on the manifest for registries and
+	// crane, labels in the config for `docker inspect`.
+	facts := annotations(repo, p, t)
+	image.SetAttr("annotations", facts)
+	image.SetAttr("labels", facts)
 
 	tag := p.ImageTag(t)
 	load := rule.NewRule("oci_load", targetName(loadName, t))
@@ -232,6 +265,7 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	}
 	files.SetAttr("root_files", root)
 	files.SetAttr("control", out(debian.ControlName))
+	files.SetAttr("description", out(debian.DescriptionName))
 	files.SetAttr("conffiles", out(debian.ConffilesName))
 	files.SetAttr("layout", out(debian.LayoutName))
 	for _, script := range debian.Scripts {
@@ -242,34 +276,48 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	config.SetAttr("srcs", []string{":" + files.Name()})
 	config.SetAttr("strip_prefix", out(debian.RootDir))
 
+	// The data tar is compressed as dpkg-deb compresses it (lintian rejects
+	// an uncompressed one); the layer's entries are merged into it with
+	// their modes (tar_writer.py add_tar), the rendered files are 0644.
 	data := rule.NewRule("pkg_tar", targetName(debDataName, t))
 	data.SetAttr("srcs", []string{":" + config.Name()})
 	data.SetAttr("deps", []string{":" + layer.Name()})
+	data.SetAttr("extension", packaging.DebDataExtension)
 	data.SetAttr("mode", "0644")
 	data.SetAttr("owner", fileOwner)
 	data.SetAttr("portable_mtime", true)
 
+	// pkg_deb runs every string attribute through str.format, so free text
+	// is escaped; the description, the freest of it, comes from a file
+	// that pkg_deb reads verbatim.
 	c := pkg.Control
+	literal := func(s string) string {
+		escaped, err := escape.RulesPkgString(s)
+		if err != nil {
+			log.Printf("%s: %v", p.Dir, err)
+		}
+		return escaped
+	}
 	deb := rule.NewRule("pkg_deb", targetName(debName, t))
 	deb.SetAttr("data", ":"+data.Name())
-	deb.SetAttr("package", c.Package)
-	deb.SetAttr("version", c.Version)
+	deb.SetAttr("package", literal(c.Package))
+	deb.SetAttr("version", literal(c.Version))
 	deb.SetAttr("section", c.Section)
 	deb.SetAttr("priority", c.Priority)
 	deb.SetAttr("architecture", c.Architecture)
 	if len(c.Depends) > 0 {
 		deb.SetAttr("depends", c.Depends)
 	}
-	deb.SetAttr("maintainer", c.Maintainer)
-	deb.SetAttr("description", c.Description)
+	deb.SetAttr("maintainer", literal(c.Maintainer))
+	deb.SetAttr("description_file", ":"+out(debian.DescriptionName))
 	if c.Homepage != "" {
-		deb.SetAttr("homepage", c.Homepage)
+		deb.SetAttr("homepage", literal(c.Homepage))
 	}
 	deb.SetAttr("distribution", c.Distribution)
 	for _, script := range debian.Scripts {
 		deb.SetAttr(script, ":"+out(script))
 	}
-	deb.SetAttr("conffiles_file", ":"+out(debian.ConffilesName))
+	deb.SetAttr("conffiles", pkg.Conffiles)
 	deb.SetAttr("package_file_name", c.FileName())
 	return []*rule.Rule{files, config, data, deb}
 }

@@ -8,11 +8,11 @@ import "github.com/bazelbuild/bazel-gazelle/rule"
 var kinds = map[string]rule.KindInfo{
 	"pkg_files": {
 		NonEmptyAttrs:  set("srcs"),
-		MergeableAttrs: set("srcs", "prefix", "renames", "strip_prefix"),
+		MergeableAttrs: set("srcs", "prefix", "renames", "strip_prefix", "attributes"),
 	},
 	"deb_files": {
 		NonEmptyAttrs: set("srcs"),
-		MergeableAttrs: set("srcs", "protocol", "variant", "root_files", "control", "conffiles", "layout",
+		MergeableAttrs: set("srcs", "protocol", "variant", "root_files", "control", "description", "conffiles", "layout",
 			"postinst", "prerm", "postrm"),
 	},
 	"pkg_tar": {
@@ -21,7 +21,7 @@ var kinds = map[string]rule.KindInfo{
 	},
 	"oci_image": {
 		NonEmptyAttrs:  set("base", "tars"),
-		MergeableAttrs: set("base", "tars", "entrypoint", "user", "annotations"),
+		MergeableAttrs: set("base", "tars", "entrypoint", "user", "annotations", "labels"),
 	},
 	"oci_push": {
 		NonEmptyAttrs:  set("image"),
@@ -34,8 +34,8 @@ var kinds = map[string]rule.KindInfo{
 	"pkg_deb": {
 		NonEmptyAttrs: set("data"),
 		MergeableAttrs: set("data", "package", "package_file_name", "version", "architecture",
-			"maintainer", "description", "depends", "distribution", "homepage", "section", "priority",
-			"preinst", "postinst", "prerm", "postrm", "conffiles_file"),
+			"maintainer", "description", "description_file", "depends", "distribution", "homepage", "section", "priority",
+			"preinst", "postinst", "prerm", "postrm", "conffiles", "conffiles_file"),
 	},
 	"multirun": {
 		NonEmptyAttrs:  set("commands"),
@@ -69,7 +69,7 @@ var loads = []struct {
 }{
 	{"rules_oci", "//oci:defs.bzl", []string{"oci_image", "oci_load", "oci_push"}},
 	{"rules_pkg", "//pkg:deb.bzl", []string{"pkg_deb"}},
-	{"rules_pkg", "//pkg:mappings.bzl", []string{"pkg_files"}},
+	{"rules_pkg", "//pkg:mappings.bzl", []string{"pkg_attributes", "pkg_files"}},
 	{"rules_pkg", "//pkg:tar.bzl", []string{"pkg_tar"}},
 	{"rules_multirun", "//:defs.bzl", []string{"multirun"}},
 	{"", "//rules:deb.bzl", []string{"deb_files"}},
