@@ -57,8 +57,8 @@ func TestGeneratedDebPackagesTheRenderedFiles(t *testing.T) {
 					t.Errorf("%s: pkg_deb %s = %q, want %q", deb.Name(), script, got, want)
 				}
 			}
-			if got := deb.AttrString("conffiles_file"); got != ":deb_files"+suffix+"/conffiles" {
-				t.Errorf("%s: conffiles_file = %q", deb.Name(), got)
+			if got, want := strings.Join(deb.AttrStrings("conffiles"), "\n"), strings.Join(pkg.Conffiles, "\n"); got != want {
+				t.Errorf("%s: conffiles %q, rendered conffiles %q", deb.Name(), got, want)
 			}
 			if deb.AttrString("data") != ":"+data.Name() {
 				t.Errorf("%s: data = %q", deb.Name(), deb.AttrString("data"))
@@ -66,8 +66,11 @@ func TestGeneratedDebPackagesTheRenderedFiles(t *testing.T) {
 			if got, want := deb.AttrString("version"), pkg.Control.Version; got != want {
 				t.Errorf("%s: version %q, rendered control says %q", deb.Name(), got, want)
 			}
-			if got, want := deb.AttrString("description"), pkg.Control.Description; got != want {
-				t.Errorf("%s: description %q, rendered control says %q", deb.Name(), got, want)
+			if got, want := deb.AttrString("description_file"), ":deb_files"+suffix+"/"+debian.DescriptionName; got != want {
+				t.Errorf("%s: description_file %q, want the rendered %q", deb.Name(), got, want)
+			}
+			if got, want := files.AttrString("description"), "deb_files"+suffix+"/"+debian.DescriptionName; got != want {
+				t.Errorf("%s: description output %q, want %q", files.Name(), got, want)
 			}
 
 			// What the data tar installs: the layer's MANIFEST entries and

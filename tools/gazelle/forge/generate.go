@@ -171,16 +171,28 @@ func manifestRules(p *spec.Protocol) (inImage, inArchive []*rule.Rule) {
 // pkg/mappings.bzl, pkg/private/tar/build_tar.py; docs/rulesets.md), and
 // the service could not be executed. The mode comes from package packaging,
 // the one statement of what ships with which mode.
-func manifestMode(e metadata.Entry) bzl.Expr {
+func manifestMode(e metadata.Entry) fileAttributes {
+	return fileAttributes{mode: fmt.Sprintf("%04o", packaging.EntryMode(e))}
+}
+
+// fileAttributes is the value pkg_attributes(mode = ...) of a pkg_files
+// rule. Gazelle's merger merges only strings, lists, dicts and selects, so
+// the value merges itself: the generated call replaces the file's, unless
+// "# keep" pins it.
+type fileAttributes struct{ mode string }
+
+func (a fileAttributes) BzlExpr() bzl.Expr {
 	return &bzl.CallExpr{
 		X: &bzl.Ident{Name: "pkg_attributes"},
 		List: []bzl.Expr{&bzl.AssignExpr{
 			LHS: &bzl.Ident{Name: "mode"},
 			Op:  "=",
-			RHS: &bzl.StringExpr{Value: fmt.Sprintf("%04o", packaging.EntryMode(e))},
+			RHS: &bzl.StringExpr{Value: a.mode},
 		}},
 	}
 }
+
+func (a fileAttributes) Merge(bzl.Expr) bzl.Expr { return a.BzlExpr() }
 
 func labels(rules []*rule.Rule) []string {
 	out := make([]string, len(rules))
