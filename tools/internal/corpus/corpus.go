@@ -1,5 +1,5 @@
 // Package corpus finds, for tests, the metadata of the Dockerfile-based
-// system we replace, which sits in ../shared beside the repository.
+// system we replace, kept in the repository's testdata/corpus.
 package corpus
 
 import (
@@ -13,9 +13,9 @@ import (
 // corpus itself is read-only.
 func Root(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(RepoRoot(t), "..", "shared", "corpus", "protocol-forge")
+	dir := filepath.Join(RepoRoot(t), "testdata", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "UPSTREAMS.tsv")); err != nil {
-		t.Fatalf("the corpus of the system we replace must sit beside the repository: %v", err)
+		t.Fatalf("the corpus of the system we replace is missing from testdata/corpus: %v", err)
 	}
 	root := t.TempDir()
 	if err := os.CopyFS(filepath.Join(root, "protocols"), os.DirFS(dir)); err != nil {
