@@ -26,6 +26,13 @@ echo "== go mod download"
 go mod download
 (cd protocols/op-geth && go mod download)
 
+# go_deps reads go.mod as it is: a requirement marked indirect that a
+# package imports directly is left out of its direct dependencies, and
+# `use_repo` of it warns. Both module files must be what go mod tidy writes.
+echo "== go mod tidy -diff"
+go mod tidy -diff
+(cd protocols/op-geth && go mod tidy -diff)
+
 echo "== gofmt, go vet"
 unformatted=$(gofmt -l tools)
 if [[ -n "$unformatted" ]]; then
