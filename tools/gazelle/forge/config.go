@@ -2,10 +2,13 @@ package forge
 
 import (
 	"flag"
+	"fmt"
+	"path"
 
 	"github.com/bazelbuild/bazel-gazelle/config"
 	"github.com/bazelbuild/bazel-gazelle/rule"
 
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -30,8 +33,33 @@ func (*forgeLang) CheckFlags(fs *flag.FlagSet, c *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSourceNames(r); err != nil {
+		return err
+	}
 	c.Exts[languageName] = &forgeConfig{repo: r}
 	return nil
+}
+
+// checkSourceNames rejects a MANIFEST entry whose default source, the
+// target named after its basename, would be one of the targets this
+// language generates (or one that rules_oci's macros derive from them): the
+// package would hold two targets of that name, or the layer would contain
+// itself.
+func checkSourceNames(r *spec.Repo) error {
+	var errs metadata.ErrorList
+	for _, p := range r.Protocols {
+		for _, e := range p.Manifest {
+			if _, mapped := p.Sources[e.Path]; mapped || !isGeneratedName(e.Base()) {
+				continue
+			}
+			errs = append(errs, &metadata.Error{
+				Path: path.Join(p.Dir, metadata.ManifestFile), Line: e.Line,
+				Msg: fmt.Sprintf("%s: its source would be the target :%s, a name forge generates; map the entry to its binary with `# gazelle:%s %s LABEL` in the protocol's BUILD.bazel",
+					e.Path, e.Base(), spec.SourceDirective, e.Path),
+			})
+		}
+	}
+	return errs.Err()
 }
 
 func (*forgeLang) KnownDirectives() []string { return spec.Directives }

@@ -87,11 +87,15 @@ func staleRules(f *rule.File, generated map[string]bool) []*rule.Rule {
 	return empty
 }
 
+// isGeneratedName says whether name is, or may become, the name of a
+// target this language generates: the per-variant names with or without a
+// variant suffix, the repository, and the per-entry and per-variant
+// helpers (layer_files_*, deb_config_*, ...).
 func isGeneratedName(name string) bool {
 	if name == repositoryName {
 		return true
 	}
-	for _, base := range perVariantNames {
+	for _, base := range append(perVariantNames, debFilesName, debConfigName, debDataName, layerName+"_files", archiveName+"_files") {
 		if name == base || strings.HasPrefix(name, base+"_") {
 			return true
 		}
