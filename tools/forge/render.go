@@ -22,13 +22,20 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("protocol", "", "the protocol to render (a directory name under protocols/)")
 	variantName := fs.String("target", "", "the variant (a TARGETS line); default: the protocol's first")
 	out := fs.String("out", "", "directory to write into")
-	repo, err := loadRepo(fs, rootFlag, args, stderr)
+	root, err := parseRoot(fs, rootFlag, args)
 	if err != nil {
 		return err
 	}
 	if *name == "" || *out == "" {
 		fs.Usage()
 		return fmt.Errorf("-protocol and -out are required")
+	}
+	// Only the named protocol: Bazel's render action declares its files
+	// alone, and without a sandbox the others would be read (and a mistake
+	// in one would fail every render) untracked.
+	repo, err := spec.LoadProtocol(root, *name)
+	if err = reported(stderr, err); err != nil {
+		return err
 	}
 	p, t, err := protocolTarget(repo, *name, *variantName)
 	if err != nil {

@@ -60,3 +60,26 @@ func TestRenderErrors(t *testing.T) {
 		t.Errorf("render with a metadata error wrote files")
 	}
 }
+
+// render reads only the protocol it renders: Bazel's action declares that
+// protocol's files alone, so another protocol's mistake must not fail it.
+func TestRenderReadsOnlyItsProtocol(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	write(t, filepath.Join(root, "protocols/broken/MANIFEST"), "bin/relative\n")
+	write(t, filepath.Join(root, "protocols/broken/VERSION"), "a\nb\n")
+	out := t.TempDir()
+	if code, _, stderr := runForge("render", "-repo_root", root, "-protocol", "geth", "-out", out); code != 0 {
+		t.Fatalf("render geth beside a broken protocol: exit %d: %s", code, stderr)
+	}
+	description, err := os.ReadFile(filepath.Join(out, "description"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSuffix(string(description), "\n"), "\n"); len(lines) < 2 || lines[0] == "" {
+		t.Errorf("description is not a synopsis line and an extended description:\n%s", description)
+	}
+	code, _, stderr := runForge("render", "-repo_root", root, "-protocol", "broken", "-out", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, "protocols/broken/MANIFEST:1:") {
+		t.Errorf("render of the broken protocol: exit %d, stderr %q; want its MANIFEST error", code, stderr)
+	}
+}

@@ -167,6 +167,12 @@ func LoadAll(root string) ([]*Protocol, error) {
 	if err != nil {
 		return nil, err
 	}
+	return LoadDirs(root, dirs)
+}
+
+// LoadDirs loads the protocols in dirs (slash-separated, relative to root),
+// returning all of their errors together as an ErrorList.
+func LoadDirs(root string, dirs []string) ([]*Protocol, error) {
 	var protocols []*Protocol
 	var errs ErrorList
 	for _, dir := range dirs {

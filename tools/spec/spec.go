@@ -93,6 +93,21 @@ func (r *Repo) ByName(name string) *Protocol {
 // the protocols' BUILD files. Problems come back together as a
 // metadata.ErrorList.
 func Load(root string) (*Repo, error) {
+	return load(root, func() ([]*metadata.Protocol, error) { return metadata.LoadAll(root) })
+}
+
+// LoadProtocol is Load for the one protocol called name: the root's
+// directives and that protocol's files, nothing of the others, so that a
+// build action that renders one protocol reads only its declared inputs.
+func LoadProtocol(root, name string) (*Repo, error) {
+	dir := path.Join(metadata.ProtocolsDir, name)
+	if !metadata.IsProtocol(root, dir) {
+		return nil, fmt.Errorf("no protocol %q: %s has no %s", name, dir, metadata.ManifestFile)
+	}
+	return load(root, func() ([]*metadata.Protocol, error) { return metadata.LoadDirs(root, []string{dir}) })
+}
+
+func load(root string, protocolsOf func() ([]*metadata.Protocol, error)) (*Repo, error) {
 	r := &Repo{Root: root, Maintainer: DefaultMaintainer}
 	var errs metadata.ErrorList
 
@@ -123,7 +138,7 @@ func Load(root string) (*Repo, error) {
 		}
 	}
 
-	protocols, err := metadata.LoadAll(root)
+	protocols, err := protocolsOf()
 	var list metadata.ErrorList
 	if errors.As(err, &list) {
 		errs = append(errs, list...)
