@@ -9,7 +9,7 @@ import (
 
 func init() {
 	commands["generate"] = command{
-		summary: "write every protocol's BUILD.bazel, as `bazel run //:gazelle` does (all files or none)",
+		summary: "write every protocol's BUILD.bazel, or those of the protocols/<name> directories given, as `bazel run //:gazelle` does (all files or none)",
 		run:     runGenerate,
 	}
 }
@@ -20,7 +20,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	changed, err := generate.Write(root)
+	changed, err := generate.Write(root, fs.Args()...)
 	if err != nil {
 		return reported(stderr, err)
 	}

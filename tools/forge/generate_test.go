@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
+	"github.com/protocol-forge/protocol-forge/tools/internal/filetx"
 	"github.com/protocol-forge/protocol-forge/tools/internal/testrepo"
 	"github.com/protocol-forge/protocol-forge/tools/loadcheck"
 )
@@ -173,6 +174,11 @@ func snapshot(t *testing.T, root string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
+		// The lock file stays, empty, by design (filetx.Lock); anything
+		// else a run leaves behind is litter the comparison shows.
+		if filepath.ToSlash(rel) == filetx.StateDir+"/lock" {
+			return nil
+		}
 		tree[rel] = string(data)
 		return nil
 	})
@@ -216,5 +222,44 @@ func write(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Named protocol directories limit generation to them; anything else given
+// as an argument is an error, and so is a repository root that is not there.
+func TestGenerateNamedProtocols(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	write(t, filepath.Join(root, "protocols/btcd/MANIFEST"), "/usr/local/bin/btcd\n")
+	write(t, filepath.Join(root, "protocols/btcd/VERSION"), "v0.26.2\n")
+	code, stdout, stderr := runForge("generate", "-repo_root", root, "protocols/btcd")
+	if code != 0 || stdout != "wrote protocols/btcd/BUILD.bazel\n" {
+		t.Fatalf("generate protocols/btcd: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	write(t, filepath.Join(root, "protocols/geth/VERSION"), "v1.14.13\n")
+	write(t, filepath.Join(root, "protocols/btcd/VERSION"), "v0.26.3\n")
+	code, stdout, stderr = runForge("generate", "-repo_root", root, filepath.Join(root, "protocols/geth"))
+	if code != 0 || stdout != "wrote protocols/geth/BUILD.bazel\n" {
+		t.Fatalf("generate <abs>/protocols/geth: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "protocols/btcd/BUILD.bazel")); strings.Contains(string(data), "v0.26.3") {
+		t.Error("generate protocols/geth rewrote btcd too")
+	}
+	before := snapshot(t, root)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-repo_root", root, "tools"}, "forge generate: tools is not a protocol directory: name protocols/<name>\n"},
+		{[]string{"-repo_root", root, "protocols/nope"}, "forge generate: protocols/nope is not a protocol directory: protocols/nope has no such directory\n"},
+		{[]string{"-repo_root", root, "protocols/geth/../btcd/x"}, "forge generate: protocols/geth/../btcd/x is not a protocol directory: name protocols/<name>\n"},
+		{[]string{"-repo_root", filepath.Join(root, "nope")}, "forge generate: repository root " + filepath.Join(root, "nope") + " is not a directory\n"},
+	} {
+		code, _, stderr := runForge(append([]string{"generate"}, tc.args...)...)
+		if code != 1 || stderr != tc.want {
+			t.Errorf("generate %v: exit %d, stderr %q; want 1, %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if d := diffTrees(before, snapshot(t, root)); len(d) > 0 {
+		t.Errorf("failed runs changed %v", d)
 	}
 }

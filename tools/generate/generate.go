@@ -1,23 +1,27 @@
 // Package generate runs gazelle, with Go's language and ours, the way the
-// repository's gazelle_binary runs it, and writes the BUILD files it produces
-// for protocols/ all at once or not at all.
+// repository's gazelle_binary runs it, over the tree in place, and writes
+// the BUILD files it produces for protocols/ all at once or not at all.
 package generate
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update"
 	"github.com/bazelbuild/bazel-gazelle/language"
 	golang "github.com/bazelbuild/bazel-gazelle/language/go"
 
 	"github.com/protocol-forge/protocol-forge/tools/gazelle/forge"
+	"github.com/protocol-forge/protocol-forge/tools/internal/filetx"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
 // Languages are the languages of //:gazelle_binary, in its order.
@@ -32,107 +36,133 @@ func Gazelle(root string, args ...string) error {
 	return update.Run(context.Background(), Languages(), root, append([]string{"-bzlmod", "-repo_root", root}, args...))
 }
 
-// repoFiles are the files outside protocols/ whose content changes what
-// gazelle generates there: directives in the root BUILD file, and the module
-// names MODULE.bazel makes visible.
-var repoFiles = []string{"BUILD.bazel", "BUILD", "MODULE.bazel", "go.mod", "WORKSPACE"}
-
-// Changes returns the BUILD files under root/protocols that gazelle would
-// write, with their new content, without touching root. Keys are
-// slash-separated paths relative to root.
-func Changes(root string) (map[string][]byte, error) {
+// Changes returns the BUILD files under root/protocols (or under dirs, each
+// a protocol directory relative to root) that gazelle would write, with
+// their new content, without touching the tree. Keys are slash-separated
+// paths relative to root.
+func Changes(root string, dirs ...string) (map[string][]byte, error) {
 	stage, err := os.MkdirTemp("", "forge-generate-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(stage)
-	for _, name := range repoFiles {
-		if err := copyFile(filepath.Join(root, name), filepath.Join(stage, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-	}
-	protocols := filepath.Join(root, metadata.ProtocolsDir)
-	if _, err := os.Stat(protocols); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	} else if err != nil {
+	return changes(root, stage, dirs)
+}
+
+// changes runs gazelle over the tree in place and has it write the files it
+// would change into stage instead (its -experimental_write_build_files_dir, which writes
+// only files whose content differs), then maps each back to the BUILD file
+// it replaces.
+func changes(root, stage string, dirs []string) (map[string][]byte, error) {
+	targets, err := protocolDirs(root, dirs)
+	if err != nil || len(targets) == 0 {
 		return nil, err
 	}
-	if err := os.CopyFS(filepath.Join(stage, metadata.ProtocolsDir), os.DirFS(protocols)); err != nil {
+	if err := Gazelle(root, append([]string{"-experimental_write_build_files_dir", stage}, targets...)...); err != nil {
 		return nil, err
 	}
-	if err := Gazelle(stage, filepath.Join(stage, metadata.ProtocolsDir)); err != nil {
-		return nil, err
-	}
-	changes := map[string][]byte{}
-	err = filepath.WalkDir(filepath.Join(stage, metadata.ProtocolsDir), func(p string, d fs.DirEntry, err error) error {
+	out := map[string][]byte{}
+	err = filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isBuildFile(d.Name()) {
 			return err
 		}
-		rel, err := filepath.Rel(stage, p)
+		rel, err := filepath.Rel(stage, filepath.Dir(p))
 		if err != nil {
 			return err
 		}
-		generated, err := os.ReadFile(p)
+		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		current, err := os.ReadFile(filepath.Join(root, rel))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		if err != nil || !bytes.Equal(current, generated) {
-			changes[filepath.ToSlash(rel)] = generated
-		}
+		out[buildFileOf(root, filepath.ToSlash(rel))] = data
 		return nil
 	})
-	return changes, err
+	return out, err
+}
+
+// protocolDirs returns the absolute directories gazelle visits: protocols/
+// as a whole, or the named protocol directories, each of which must be a
+// directory under protocols/.
+func protocolDirs(root string, dirs []string) ([]string, error) {
+	if len(dirs) == 0 {
+		whole := filepath.Join(root, metadata.ProtocolsDir)
+		if _, err := os.Stat(whole); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return []string{whole}, nil
+	}
+	var out []string
+	for _, d := range dirs {
+		rel := filepath.ToSlash(filepath.Clean(d))
+		if filepath.IsAbs(d) {
+			r, err := filepath.Rel(root, d)
+			if err != nil {
+				return nil, err
+			}
+			rel = filepath.ToSlash(r)
+		}
+		name, ok := strings.CutPrefix(rel, metadata.ProtocolsDir+"/")
+		if !ok || name == "" || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("%s is not a protocol directory: name protocols/<name>", d)
+		}
+		abs := filepath.Join(root, filepath.FromSlash(rel))
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%s is not a protocol directory: %s has no such directory", d, rel)
+		}
+		out = append(out, abs)
+	}
+	return out, nil
+}
+
+// buildFileOf is the BUILD file of package rel that gazelle reads and so
+// replaces: the existing one by gazelle's order of names, or BUILD.bazel.
+func buildFileOf(root, rel string) string {
+	for _, name := range spec.BuildFileNames {
+		if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel), name)); err == nil && !fi.IsDir() {
+			return path.Join(rel, name)
+		}
+	}
+	return path.Join(rel, spec.BuildFileNames[0])
 }
 
 func isBuildFile(name string) bool { return name == "BUILD.bazel" || name == "BUILD" }
 
-// Write generates every protocol's BUILD file under root. It stages all of
-// them first, so that a metadata error, reported with file and line, writes
-// nothing; then it writes each changed file beside its destination and
-// renames them into place. It returns the paths it changed, sorted.
-func Write(root string) ([]string, error) {
-	changes, err := Changes(root)
+// Write generates the BUILD files of every protocol under root, or of the
+// protocol directories dirs, all or none: a metadata error, reported with
+// file and line, writes nothing, and the files are replaced as one
+// transaction (package filetx) under the repository's lock, so that
+// concurrent runs take turns and a killed run is completed by the next.
+// It returns the paths it changed, sorted.
+func Write(root string, dirs ...string) ([]string, error) {
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("repository root %s is not a directory", root)
+	}
+	unlock, err := filetx.Lock(root)
 	if err != nil {
 		return nil, err
 	}
-	paths := make([]string, 0, len(changes))
-	for p := range changes {
+	defer unlock()
+	if err := filetx.Recover(root); err != nil {
+		return nil, err
+	}
+	stage, err := filetx.StageDir(root)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	changed, err := changes(root, stage, dirs)
+	if err != nil {
+		return nil, err
+	}
+	if err := filetx.Apply(root, changed); err != nil {
+		return nil, err
+	}
+	paths := make([]string, 0, len(changed))
+	for p := range changed {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-
-	var temps []string
-	cleanup := func() {
-		for _, t := range temps {
-			os.Remove(t)
-		}
-	}
-	for _, p := range paths {
-		dest := filepath.Join(root, filepath.FromSlash(p))
-		tmp := dest + ".forge-tmp"
-		if err := os.WriteFile(tmp, changes[p], 0o644); err != nil {
-			cleanup()
-			return nil, err
-		}
-		temps = append(temps, tmp)
-	}
-	for i, p := range paths {
-		if err := os.Rename(temps[i], filepath.Join(root, filepath.FromSlash(p))); err != nil {
-			cleanup()
-			return paths[:i], err
-		}
-	}
 	return paths, nil
-}
-
-func copyFile(from, to string) error {
-	data, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, data, 0o644)
 }
