@@ -209,8 +209,14 @@ func labels(rules []*rule.Rule) []string {
 // variantRules returns the rules of one variant: the layer, the image and
 // its push and load, the release archive and the Debian package.
 func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage, inArchive []*rule.Rule) []*rule.Rule {
+	// The layer is gzip-compressed, as registries store base layers: pushes
+	// and pulls move a third of the bytes. rules_oci reads the compression
+	// from the file (oci/private/descriptor.sh), and the .deb's data tar
+	// takes the layer's entries from it as from a plain tar
+	// (tar_writer.py add_tar opens "r:*").
 	layer := rule.NewRule("pkg_tar", targetName(layerName, t))
 	layer.SetAttr("srcs", labels(inImage))
+	layer.SetAttr("extension", "tar.gz")
 	setDeterministic(layer)
 
 	image := rule.NewRule("oci_image", targetName(imageName, t))
@@ -303,9 +309,11 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	data.SetAttr("owner", fileOwner)
 	data.SetAttr("portable_mtime", true)
 
-	// pkg_deb runs every string attribute through str.format, so free text
-	// is escaped; the description, the freest of it, comes from a file
-	// that pkg_deb reads verbatim.
+	// pkg_deb runs its control-field attributes (package, version,
+	// maintainer, homepage, depends, ...; deb.bzl) through str.format, so
+	// values that come from the protocol's files are escaped; the
+	// description, the freest text, comes from a file that pkg_deb reads
+	// verbatim.
 	c := pkg.Control
 	literal := func(s string) string {
 		escaped, err := escape.RulesPkgString(s)
@@ -322,7 +330,11 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	deb.SetAttr("priority", c.Priority)
 	deb.SetAttr("architecture", c.Architecture)
 	if len(c.Depends) > 0 {
-		deb.SetAttr("depends", c.Depends)
+		depends := make([]string, len(c.Depends))
+		for i, d := range c.Depends {
+			depends[i] = literal(d)
+		}
+		deb.SetAttr("depends", depends)
 	}
 	deb.SetAttr("maintainer", literal(c.Maintainer))
 	deb.SetAttr("description_file", ":"+out(debian.DescriptionName))
