@@ -139,33 +139,74 @@ func lintianOverridesPath(name string) string { return "/usr/share/lintian/overr
 // rootName is where Render writes an installed file.
 func rootName(installPath string) string { return RootDir + installPath }
 
+// installed is one file the package installs besides the MANIFEST
+// entries, with the function that renders its content.
+type installed struct {
+	path    string
+	content func() string
+}
+
+// plan lists, in order, the files target t's package installs besides the
+// MANIFEST entries, and its conffiles; rendering waits until a content
+// function is called, so that Outline costs nothing.
+func plan(repo *spec.Repo, p *spec.Protocol, c Control, opts Options) (files []installed, conffiles []string) {
+	libs := LibraryDirs(p.Protocol)
+	files = append(files,
+		installed{UnitPath(p.Name), func() string { return unit(p, c) }},
+		installed{DefaultPath(p.Name), func() string { return defaultFile(p) }},
+	)
+	conffiles = append(conffiles, DefaultPath(p.Name))
+	if len(libs) > 0 {
+		files = append(files, installed{LdConfPath(p.Name), func() string { return strings.Join(libs, "\n") + "\n" }})
+		conffiles = append(conffiles, LdConfPath(p.Name))
+	}
+	if opts.DropIn != "" {
+		files = append(files, installed{DropInPath(p.Name), func() string { return opts.DropIn }})
+	}
+	files = append(files,
+		installed{docPath(p.Name, "copyright"), func() string { return copyright(repo, p) }},
+		installed{docPath(p.Name, "changelog.gz"), func() string { return changelog(p, c) }},
+		installed{lintianOverridesPath(p.Name), func() string { return lintianOverrides(p.Name, len(libs) > 0) }},
+	)
+	return files, conffiles
+}
+
+// Outline is what a BUILD file needs of target t's package: its control
+// fields, the names Render gives the files it installs, and its conffiles.
+// It renders nothing.
+type Outline struct {
+	Control   Control
+	RootFiles []string
+	Conffiles []string
+}
+
+// OutlineOf returns target t's Outline.
+func OutlineOf(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) Outline {
+	o := Outline{Control: ControlFor(repo, p, t)}
+	files, conffiles := plan(repo, p, o.Control, opts)
+	for _, f := range files {
+		o.RootFiles = append(o.RootFiles, rootName(f.path))
+	}
+	o.Conffiles = conffiles
+	return o
+}
+
 // Render renders target t of protocol p.
 func Render(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) *Package {
 	pkg := &Package{Control: ControlFor(repo, p, t)}
-	libs := LibraryDirs(p.Protocol)
-	add := func(installPath, content string, mode os.FileMode) {
-		name := rootName(installPath)
-		pkg.Files = append(pkg.Files, File{Name: name, Content: content, Mode: mode, Path: installPath})
-		pkg.Layout = append(pkg.Layout, [2]string{installPath, name})
+	files, conffiles := plan(repo, p, pkg.Control, opts)
+	for _, f := range files {
+		name := rootName(f.path)
+		pkg.Files = append(pkg.Files, File{Name: name, Content: f.content(), Mode: 0o644, Path: f.path})
+		pkg.Layout = append(pkg.Layout, [2]string{f.path, name})
 	}
-	add(UnitPath(p.Name), unit(p, pkg.Control), 0o644)
-	add(DefaultPath(p.Name), defaultFile(p), 0o644)
-	pkg.Conffiles = append(pkg.Conffiles, DefaultPath(p.Name))
-	if len(libs) > 0 {
-		add(LdConfPath(p.Name), strings.Join(libs, "\n")+"\n", 0o644)
-		pkg.Conffiles = append(pkg.Conffiles, LdConfPath(p.Name))
-	}
-	if opts.DropIn != "" {
-		add(DropInPath(p.Name), opts.DropIn, 0o644)
-	}
-	add(docPath(p.Name, "copyright"), copyright(repo, p), 0o644)
-	add(docPath(p.Name, "changelog.gz"), changelog(p, pkg.Control), 0o644)
-	add(lintianOverridesPath(p.Name), lintianOverrides(p.Name, len(libs) > 0), 0o644)
+	pkg.Conffiles = conffiles
 	for _, e := range p.Manifest {
 		pkg.Layout = append(pkg.Layout, [2]string{e.Path, ManifestSource})
 	}
 	sort.Slice(pkg.Layout, func(i, j int) bool { return pkg.Layout[i][0] < pkg.Layout[j][0] })
 
+	libs := LibraryDirs(p.Protocol)
 	s := scriptVars{Name: p.Name, Home: HomeDir(p.Name), Ldconfig: len(libs) > 0, Enable: opts.Enable,
 		Comment: p.Name + " node"}
 	pkg.Files = append(pkg.Files,

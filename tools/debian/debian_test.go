@@ -178,3 +178,33 @@ func TestScriptsFollowPolicy(t *testing.T) {
 		t.Errorf("forge_enable_service true does not enable the service")
 	}
 }
+
+// The BUILD file is written from OutlineOf, the package from Render: they
+// must name the same installed files and conffiles and the same control.
+func TestOutlineIsWhatRenderRenders(t *testing.T) {
+	for name, files := range map[string]map[string]string{
+		"plain":              nil,
+		"library and dropin": {"protocols/juno/systemd.conf": "[Service]\nMemoryMax=8G\n"},
+	} {
+		r, p := repo(t, files)
+		opts, err := LoadOptions(r, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkg := Render(r, p, p.DefaultTarget(), opts)
+		o := OutlineOf(r, p, p.DefaultTarget(), opts)
+		var rendered []string
+		for _, f := range pkg.RootFiles() {
+			rendered = append(rendered, f.Name)
+		}
+		if strings.Join(o.RootFiles, " ") != strings.Join(rendered, " ") {
+			t.Errorf("%s: outline root files %v, rendered %v", name, o.RootFiles, rendered)
+		}
+		if strings.Join(o.Conffiles, " ") != strings.Join(pkg.Conffiles, " ") || o.Control.String() != pkg.Control.String() {
+			t.Errorf("%s: outline %+v differs from the rendered conffiles %v or control", name, o, pkg.Conffiles)
+		}
+		if name != "plain" && len(o.RootFiles) != 7 {
+			t.Errorf("%s: %d root files, want unit, default, ld.so.conf.d, drop-in, copyright, changelog, overrides", name, len(o.RootFiles))
+		}
+	}
+}

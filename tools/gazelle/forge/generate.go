@@ -268,7 +268,7 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	if err != nil {
 		log.Printf("%s: %v", p.Dir, err)
 	}
-	pkg := debian.Render(repo, p, t, opts)
+	pkg := debian.OutlineOf(repo, p, t, opts)
 	files := rule.NewRule("deb_files", targetName(debFilesName, t))
 	out := func(name string) string { return files.Name() + "/" + name }
 	srcs := append([]string(nil), p.Files...)
@@ -282,8 +282,8 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 		files.SetAttr("variant", t.Variant.Name)
 	}
 	var root []string
-	for _, f := range pkg.RootFiles() {
-		root = append(root, out(f.Name))
+	for _, name := range pkg.RootFiles {
+		root = append(root, out(name))
 	}
 	files.SetAttr("root_files", root)
 	files.SetAttr("control", out(debian.ControlName))
