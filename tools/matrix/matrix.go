@@ -24,32 +24,99 @@ type Change struct {
 
 // Changes reads `git diff --name-status base...HEAD` in root. A rename
 // counts as the deletion of the old path and the addition of the new one.
+// Paths come NUL-terminated (-z), so that git does not C-quote those with
+// non-ASCII bytes, quotes or backslashes; a base that starts with "-" is
+// refused, since git would read it as an option.
 func Changes(root, base string) ([]Change, error) {
-	out, err := exec.Command("git", "-C", root, "diff", "--name-status", "--no-renames", base+"...HEAD").Output()
+	if base == "" || strings.HasPrefix(base, "-") {
+		return nil, fmt.Errorf("base %q is not a revision", base)
+	}
+	out, err := exec.Command("git", "-C", root, "diff", "-z", "--name-status", "--no-renames", base+"...HEAD", "--").Output()
 	if err != nil {
 		if exit, ok := err.(*exec.ExitError); ok {
 			return nil, fmt.Errorf("git diff %s...HEAD: %s", base, bytes.TrimSpace(exit.Stderr))
 		}
 		return nil, err
 	}
+	return parseNameStatus(out)
+}
+
+// parseNameStatus reads `git diff -z --name-status --no-renames`: a status
+// and a path per change, each field ending in NUL.
+func parseNameStatus(out []byte) ([]Change, error) {
+	fields := strings.Split(string(out), "\x00")
+	if n := len(fields); n > 0 && fields[n-1] == "" {
+		fields = fields[:n-1]
+	}
+	if len(fields)%2 != 0 {
+		return nil, fmt.Errorf("git diff -z --name-status: odd number of fields in %q", out)
+	}
 	var changes []Change
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		status, file, ok := strings.Cut(line, "\t")
-		if !ok {
-			continue
-		}
-		changes = append(changes, Change{Path: file, Deleted: status == "D"})
+	for i := 0; i < len(fields); i += 2 {
+		changes = append(changes, Change{Path: fields[i+1], Deleted: fields[i] == "D"})
 	}
 	return changes, nil
 }
 
-// rebuildAll lists the files and directories whose change can alter the
-// build of every protocol.
-var rebuildAll = []string{"MODULE.bazel", "MODULE.bazel.lock", "go.mod", "go.sum", ".bazelrc", ".bazelversion", "rules/", "tools/"}
+// SinceDeployed returns the changes between deployed, the commit the last
+// successful deployment of the branch built, and HEAD. It reports all when
+// that base is unusable, with the reason: no deployment yet (empty, or the
+// all-zero SHA GitHub gives for a branch's first push), or a commit outside
+// HEAD's history (a force push dropped it, or the clone lacks it). Every
+// protocol is then the only safe answer.
+func SinceDeployed(root, deployed string) (changes []Change, all bool, reason string, err error) {
+	switch {
+	case strings.Trim(deployed, "0") == "":
+		return nil, true, "no commit was deployed yet", nil
+	case !isHex(deployed):
+		return nil, false, "", fmt.Errorf("deployed commit %q is not a commit SHA", deployed)
+	}
+	if exec.Command("git", "-C", root, "cat-file", "-e", deployed+"^{commit}").Run() != nil {
+		return nil, true, fmt.Sprintf("deployed commit %s is not in this clone (a force push dropped it?)", deployed), nil
+	}
+	switch err := exec.Command("git", "-C", root, "merge-base", "--is-ancestor", deployed, "HEAD").Run(); {
+	case err == nil:
+	case isExit(err, 1):
+		return nil, true, fmt.Sprintf("deployed commit %s is not in HEAD's history (a force push?)", deployed), nil
+	default:
+		return nil, false, "", fmt.Errorf("git merge-base --is-ancestor %s HEAD: %v", deployed, err)
+	}
+	changes, err = Changes(root, deployed)
+	return changes, false, "", err
+}
 
-// RebuildsAll reports whether changing file may change every protocol.
-func RebuildsAll(file string) bool {
-	for _, p := range rebuildAll {
+func isHex(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return len(s) >= 7
+}
+
+func isExit(err error, code int) bool {
+	exit, ok := err.(*exec.ExitError)
+	return ok && exit.ExitCode() == code
+}
+
+// moduleFiles decide Bazel itself, its flags and the external repositories
+// (go_deps reads go.mod and go.sum), edges no query of the build graph
+// shows: a change to one may change every protocol.
+var moduleFiles = []string{"MODULE.bazel", "MODULE.bazel.lock", "go.mod", "go.sum", ".bazelrc", ".bazelversion"}
+
+// rebuildAll adds to moduleFiles the directories of the rules and tools
+// every protocol's build uses, which only Bazel's graph can narrow down.
+var rebuildAll = append(append([]string(nil), moduleFiles...), "rules/", "tools/")
+
+// RebuildsAll reports whether, judged by its path alone, changing file may
+// change every protocol.
+func RebuildsAll(file string) bool { return matches(rebuildAll, file) }
+
+// changesModule reports whether file is one of moduleFiles.
+func changesModule(file string) bool { return matches(moduleFiles, file) }
+
+func matches(list []string, file string) bool {
+	for _, p := range list {
 		if file == p || strings.HasSuffix(p, "/") && strings.HasPrefix(file, p) {
 			return true
 		}
@@ -91,10 +158,14 @@ func ByPath(repo *spec.Repo, changes []Change) []*spec.Protocol {
 type Entry struct {
 	Protocol string `json:"protocol"`
 	// Target is the variant the entry builds.
-	Target   string   `json:"target"`
-	Version  string   `json:"version"`
-	Tag      string   `json:"tag"`
-	Runner   string   `json:"runner"`
+	Target  string `json:"target"`
+	Version string `json:"version"`
+	Tag     string `json:"tag"`
+	Runner  string `json:"runner"`
+	// Primary marks the entry of the variant's first RUNNER line: the one
+	// that pushes the image and hands the release files on, since the
+	// variant has one image and one release however many runners build it.
+	Primary  bool     `json:"primary"`
 	Manifest []string `json:"manifest"`
 	// Build lists the labels to build; Push and Publish are the ones to run
 	// to push the image and to upload the MANIFEST files.
@@ -125,13 +196,14 @@ func For(repo *spec.Repo, protocols []*spec.Protocol) Matrix {
 			if t.Named {
 				suffix = "_" + t.Variant.Name
 			}
-			for _, runner := range p.Runners {
+			for i, runner := range p.Runners {
 				m.Include = append(m.Include, Entry{
 					Protocol: p.Name,
 					Target:   t.Variant.Name,
 					Version:  p.Version,
 					Tag:      p.ImageTag(t),
 					Runner:   runner,
+					Primary:  i == 0,
 					Manifest: manifest,
 					Build:    []string{pkg + ":image" + suffix, pkg + ":archive" + suffix, pkg + ":deb" + suffix},
 					Push:     pkg + ":push" + suffix,
@@ -143,6 +215,30 @@ func For(repo *spec.Repo, protocols []*spec.Protocol) Matrix {
 		}
 	}
 	return m
+}
+
+// PerVariant keeps the primary entries: one per protocol and variant, as
+// promotion and release want them.
+func (m Matrix) PerVariant() Matrix {
+	out := Matrix{Include: []Entry{}}
+	for _, e := range m.Include {
+		if e.Primary {
+			out.Include = append(out.Include, e)
+		}
+	}
+	return out
+}
+
+// MaxJobs is the most jobs GitHub Actions runs for one matrix.
+const MaxJobs = 256
+
+// Check refuses a matrix GitHub would not run whole.
+func (m Matrix) Check() error {
+	if n := len(m.Include); n > MaxJobs {
+		return fmt.Errorf("the matrix has %d entries, more than the %d jobs GitHub Actions runs for one matrix: "+
+			"split the change into smaller ones, or build fewer variants or RUNNER lines", n, MaxJobs)
+	}
+	return nil
 }
 
 // JSON renders the matrix on one line, as GitHub Actions' fromJSON reads an
