@@ -9,13 +9,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 
 	"github.com/protocol-forge/protocol-forge/tools/scan"
 )
 
 func init() {
 	commands["scan"] = command{
-		summary: "print, as JSON, every protocol with a newer stable upstream release",
+		summary: "print, as JSON, every protocol with a newer stable upstream release; -apply NAME[@VERSION] bumps one",
 		run:     runScan,
 	}
 }
@@ -26,7 +27,7 @@ const GitHubAPIEnv = "FORGE_GITHUB_API"
 func runScan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("scan", stderr)
 	rootFlag := repoRootFlag(fs)
-	apply := fs.String("apply", "", "bump this protocol: VERSION, the pinned module, stamps and BUILD files, leaving forge check green or changing nothing")
+	apply := fs.String("apply", "", "bump protocol `NAME[@VERSION]` (default: to its newest stable release): VERSION, the pinned module, stamps and BUILD files, leaving forge check green or changing nothing")
 	repo, err := loadRepo(fs, rootFlag, args, stderr)
 	if err != nil {
 		return err
@@ -40,23 +41,26 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		GitHub: scan.GitHub{BaseURL: os.Getenv(GitHubAPIEnv), Token: os.Getenv("GITHUB_TOKEN")},
 	}
 	if *apply != "" {
-		bump, err := s.Apply(context.Background(), repo, *apply)
+		name, version, _ := strings.Cut(*apply, "@")
+		bump, err := s.Apply(context.Background(), repo, name, version)
 		if err != nil {
 			return reported(stderr, err)
 		}
 		fmt.Fprintf(stdout, "%s: %s -> %s\n", bump.Name, bump.Existing, bump.Current)
 		return nil
 	}
-	bumps, err := s.Scan(context.Background(), repo)
-	if err != nil {
-		return err
+	// The bumps found are printed even when some upstreams failed, so that
+	// the others are still proposed; the failures make the exit status 1.
+	bumps, scanErr := s.Scan(context.Background(), repo)
+	if bumps == nil {
+		return scanErr
 	}
 	data, err := json.MarshalIndent(bumps, "", "  ")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, string(data))
-	return nil
+	return scanErr
 }
 
 // goProxySettings reads GOPROXY, GONOPROXY and GOPRIVATE as the go command

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/bazelbuild/buildtools/build"
@@ -20,28 +21,36 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
-// Apply bumps protocol name to the release Scan found: VERSION, the pinned
-// module (go get, or the replace directive's version, with go.sum), version
-// stamps in the protocol's x_defs, and every generated BUILD file. It
-// leaves forge check green or changes nothing.
-func (s Scanner) Apply(ctx context.Context, repo *spec.Repo, name string) (Bump, error) {
+// Apply bumps protocol name to version, or to its newest stable release
+// when version is empty: VERSION, the pinned module (go get, or the replace
+// directive's version, with go.sum), version stamps in the protocol's
+// x_defs, and every generated BUILD file. Only that protocol's upstream is
+// asked, and version must be one of its stable releases newer than the
+// current one, so that what a scan proposed is what gets applied. It leaves
+// forge check green or changes nothing.
+func (s Scanner) Apply(ctx context.Context, repo *spec.Repo, name, version string) (Bump, error) {
 	p := repo.ByName(name)
 	if p == nil {
 		return Bump{}, fmt.Errorf("no protocol %q", name)
 	}
-	bumps, err := s.Scan(ctx, repo)
+	modules, err := serviceModules(repo)
 	if err != nil {
 		return Bump{}, err
 	}
-	var bump *Bump
-	for i := range bumps {
-		if bumps[i].Name == name {
-			bump = &bumps[i]
-		}
+	source, candidates, err := s.releases(ctx, p, modules)
+	if err != nil {
+		return Bump{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if bump == nil {
+	newest := Newest(p.Tag, candidates)
+	switch {
+	case version == "" && newest == "":
 		return Bump{}, fmt.Errorf("%s has no newer stable release than %s", name, p.Tag)
+	case version == "":
+		version = newest
+	case !slices.Contains(candidates, version) || Newest(p.Tag, []string{version}) != version:
+		return Bump{}, fmt.Errorf("%s: %s is no stable release of %s newer than %s", name, version, source, p.Tag)
 	}
+	bump := &Bump{Name: name, Existing: p.Tag, Current: version, Source: source}
 	bins, err := gosource.Find(repo)
 	if err != nil {
 		return Bump{}, err

@@ -147,7 +147,7 @@ func TestApplyBumpsVersionModuleStampAndBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := Scanner{Proxy: Proxy{GOPROXY: os.Getenv("GOPROXY")}}
-	bump, err := s.Apply(context.Background(), repo, "node")
+	bump, err := s.Apply(context.Background(), repo, "node", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestApplyChangesNothingOnFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Scanner{Proxy: Proxy{GOPROXY: os.Getenv("GOPROXY")}}.Apply(context.Background(), repo, "node")
+	_, err = Scanner{Proxy: Proxy{GOPROXY: os.Getenv("GOPROXY")}}.Apply(context.Background(), repo, "node", "")
 	if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("Apply = %v, want a failure that changed nothing", err)
 	}
@@ -208,8 +208,31 @@ func TestApplyChangesNothingOnFailure(t *testing.T) {
 func TestApplyWithoutANewerRelease(t *testing.T) {
 	root := nodeRepo(t, moduleProxy(t, []string{"v0.9.0", "v1.0.0", "v1.1.0-beta.1"}, []string{"v1.0.0"}))
 	repo, _ := spec.Load(root)
-	_, err := Scanner{Proxy: Proxy{GOPROXY: os.Getenv("GOPROXY")}}.Apply(context.Background(), repo, "node")
+	_, err := Scanner{Proxy: Proxy{GOPROXY: os.Getenv("GOPROXY")}}.Apply(context.Background(), repo, "node", "")
 	if err == nil || err.Error() != "node has no newer stable release than v1.0.0" {
 		t.Errorf("Apply = %v", err)
+	}
+}
+
+// Apply takes the version the scan proposed, not whatever is newest when it
+// runs, and refuses one that is no newer stable release.
+func TestApplyTheVersionAsked(t *testing.T) {
+	root := nodeRepo(t, moduleProxy(t, []string{"v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0-rc.1"}, []string{"v1.0.0", "v1.1.0", "v1.2.0"}))
+	repo, err := spec.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Scanner{Proxy: Proxy{GOPROXY: os.Getenv("GOPROXY")}}
+	for _, version := range []string{"v1.3.0-rc.1", "v0.9.0", "v1.0.0", "v9.9.9"} {
+		if _, err := s.Apply(context.Background(), repo, "node", version); err == nil || !strings.Contains(err.Error(), "is no stable release") {
+			t.Errorf("Apply(%s) = %v, want a refusal", version, err)
+		}
+	}
+	bump, err := s.Apply(context.Background(), repo, "node", "v1.1.0")
+	if err != nil || bump.Current != "v1.1.0" {
+		t.Fatalf("Apply(v1.1.0) = %+v, %v", bump, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "protocols/node/VERSION")); string(data) != "v1.1.0\n" {
+		t.Errorf("VERSION %q, want v1.1.0 although v1.2.0 is newer", data)
 	}
 }

@@ -5,6 +5,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -34,8 +35,32 @@ type Scanner struct {
 
 // Scan returns a bump for every protocol with a newer stable release, in the
 // protocols' order. Pre-releases and drafts never count, and no bump is a
-// downgrade.
+// downgrade. A protocol whose upstream cannot be asked does not stop the
+// others: Scan returns every bump it found together with an error naming
+// each protocol it could not scan.
 func (s Scanner) Scan(ctx context.Context, repo *spec.Repo) ([]Bump, error) {
+	modules, err := serviceModules(repo)
+	if err != nil {
+		return nil, err
+	}
+	bumps := []Bump{}
+	var errs []error
+	for _, p := range repo.Protocols {
+		source, candidates, err := s.releases(ctx, p, modules)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.Name, err))
+			continue
+		}
+		if newest := Newest(p.Tag, candidates); newest != "" {
+			bumps = append(bumps, Bump{Name: p.Name, Existing: p.Tag, Current: newest, Source: source})
+		}
+	}
+	return bumps, errors.Join(errs...)
+}
+
+// serviceModules maps each protocol built from a pinned Go module to the
+// module of its service.
+func serviceModules(repo *spec.Repo) (map[string]string, error) {
 	bins, err := gosource.Find(repo)
 	if err != nil {
 		return nil, err
@@ -46,29 +71,22 @@ func (s Scanner) Scan(ctx context.Context, repo *spec.Repo) ([]Bump, error) {
 			modules[b.Protocol.Name] = b.Source
 		}
 	}
-	bumps := []Bump{}
-	for _, p := range repo.Protocols {
-		var candidates []string
-		var source string
-		switch owner, name, ok := githubRepo(p.Upstream); {
-		case modules[p.Name] != "":
-			source = modules[p.Name]
-			if candidates, err = s.Proxy.Versions(ctx, source); err != nil {
-				return nil, fmt.Errorf("%s: %w", p.Name, err)
-			}
-		case ok:
-			source = p.Upstream
-			if candidates, err = s.GitHub.Releases(ctx, owner, name); err != nil {
-				return nil, fmt.Errorf("%s: %w", p.Name, err)
-			}
-		default:
-			continue
-		}
-		if newest := Newest(p.Tag, candidates); newest != "" {
-			bumps = append(bumps, Bump{Name: p.Name, Existing: p.Tag, Current: newest, Source: source})
-		}
+	return modules, nil
+}
+
+// releases lists the upstream releases of p and says where they come from:
+// the module proxy for a protocol built from a pinned module, GitHub for
+// one with a GitHub upstream, nothing for the others.
+func (s Scanner) releases(ctx context.Context, p *spec.Protocol, modules map[string]string) (source string, candidates []string, err error) {
+	switch owner, name, ok := githubRepo(p.Upstream); {
+	case modules[p.Name] != "":
+		source = modules[p.Name]
+		candidates, err = s.Proxy.Versions(ctx, source)
+	case ok:
+		source = p.Upstream
+		candidates, err = s.GitHub.Releases(ctx, owner, name)
 	}
-	return bumps, nil
+	return source, candidates, err
 }
 
 // Newest returns the newest stable candidate newer than current, or "".

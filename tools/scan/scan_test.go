@@ -260,3 +260,42 @@ func TestScanReportsBumps(t *testing.T) {
 		t.Errorf("bumps %+v, want %+v", bumps, want)
 	}
 }
+
+// One upstream that fails does not stop the others: its error names it, and
+// the bumps of the rest are still returned (workflows review 9).
+func TestScanGoesOnPastAFailingUpstream(t *testing.T) {
+	root := t.TempDir()
+	for rel, content := range map[string]string{
+		"protocols/broken/VERSION":     "v1.0.0\n",
+		"protocols/broken/MANIFEST":    "/usr/local/bin/broken\n",
+		"protocols/broken/BUILD.bazel": "# gazelle:forge_upstream https://github.com/o/broken\n",
+		"protocols/old/VERSION":        "v3.0.0\n",
+		"protocols/old/MANIFEST":       "/usr/local/bin/old\n",
+		"protocols/old/BUILD.bazel":    "# gazelle:forge_upstream https://github.com/o/old\n",
+	} {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := spec.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubServer(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+		if r.URL.Path == "/repos/o/old/releases" {
+			fmt.Fprint(w, `[{"tag_name":"v3.1.0"}]`)
+			return
+		}
+		http.Error(w, "upstream is down", http.StatusBadGateway)
+	})
+	bumps, err := Scanner{GitHub: GitHub{BaseURL: gh}}.Scan(context.Background(), repo)
+	if err == nil || !strings.HasPrefix(err.Error(), "broken: ") {
+		t.Errorf("error %v, want one naming broken", err)
+	}
+	want := []Bump{{Name: "old", Existing: "v3.0.0", Current: "v3.1.0", Source: "https://github.com/o/old"}}
+	if !reflect.DeepEqual(bumps, want) {
+		t.Errorf("bumps %+v, want %+v", bumps, want)
+	}
+}
