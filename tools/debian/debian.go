@@ -299,7 +299,11 @@ func synopsis(name, description string) string {
 	if i := strings.Index(s, ". "); i >= 0 {
 		s = s[:i]
 	}
-	s = strings.TrimSuffix(s, ".")
+	s = strings.TrimSpace(strings.TrimSuffix(s, "."))
+	if strings.Trim(s, ".,:;- ") == "" {
+		// A paragraph of only the name or punctuation says nothing.
+		s = name + " node"
+	}
 	for len(s) > 72 {
 		i := strings.LastIndexByte(s[:72], ' ')
 		if i < 0 {

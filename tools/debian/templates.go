@@ -1,9 +1,11 @@
 package debian
 
 import (
+	"fmt"
 	"strings"
 	"text/template"
 
+	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -196,13 +198,22 @@ UMask=0027
 WantedBy=multi-user.target
 `))
 
+// unit renders the service unit. Every value from the protocol's files goes
+// through systemd's escaping (package escape); metadata and spec admit none
+// that cannot be written, so a failure here is a bug of theirs.
 func unit(p *spec.Protocol, c Control) string {
+	systemd := func(escaped string, err error) string {
+		if err != nil {
+			panic(fmt.Sprintf("%s: %v", p.Dir, err))
+		}
+		return escaped
+	}
 	return render(unitTemplate, map[string]string{
 		"Name":     p.Name,
 		"Home":     HomeDir(p.Name),
-		"Exec":     p.Service.Path,
-		"Synopsis": strings.SplitN(c.Description, "\n", 2)[0],
-		"Homepage": p.Upstream,
+		"Exec":     systemd(escape.SystemdExec(p.Service.Path)),
+		"Synopsis": systemd(escape.SystemdValue(strings.SplitN(c.Description, "\n", 2)[0])),
+		"Homepage": systemd(escape.SystemdValue(p.Upstream)),
 	})
 }
 

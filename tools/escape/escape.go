@@ -21,3 +21,41 @@ func RulesPkgString(s string) (string, error) {
 	}
 	return strings.NewReplacer("{", "{{", "}", "}}").Replace(s), nil
 }
+
+// SystemdValue returns s written for the value of a systemd unit setting
+// that systemd takes as text after expanding specifiers (Description=,
+// Documentation=, the executable of ExecStart=): "%" is doubled, as
+// systemd.unit(5) "Specifiers" asks, and so is "\", so that no value ends in
+// the backslash that continues a line onto the next setting
+// (systemd's config_parse treats an odd run of trailing backslashes so). A
+// value with a line break or another control character cannot be written
+// at all.
+func SystemdValue(s string) (string, error) {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			return "", fmt.Errorf("%q has a control character, which a systemd setting cannot hold", s)
+		}
+	}
+	return strings.NewReplacer("%", "%%", `\`, `\\`).Replace(s), nil
+}
+
+// SystemdExec returns a path written as the executable of ExecStart=: as
+// SystemdValue, and "$" doubled, since systemd expands $VAR and ${VAR} in
+// command lines (systemd.service(5) "Command lines").
+func SystemdExec(path string) (string, error) {
+	v, err := SystemdValue(path)
+	if err != nil {
+		return "", err
+	}
+	if strings.ContainsAny(v, " \t\"'") {
+		return "", fmt.Errorf("%q has white space or a quote, which would split or quote the command line", path)
+	}
+	return strings.ReplaceAll(v, "$", "$$"), nil
+}
+
+// ShellWord returns s quoted as one word of a POSIX shell command: inside
+// single quotes every character stands for itself, and a single quote is
+// written as '\''.
+func ShellWord(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

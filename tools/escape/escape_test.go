@@ -1,6 +1,7 @@
 package escape
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -65,6 +66,118 @@ func FuzzRulesPkgString(f *testing.F) {
 		}
 		if got, ok := format(escaped, nil); !ok || got != s {
 			t.Fatalf("format(RulesPkgString(%q)) = %q, %v", s, got, ok)
+		}
+	})
+}
+
+// hostile are the strings every escaping function is tried with:
+// specifiers, backslashes, quotes, line breaks, non-ASCII and empty.
+var hostile = []string{
+	"", "plain", "%n", "%%", "a%", `\`, `a\`, `\\`, `a\\\`, "$OPTIONS", "${OPTIONS}", "$$", `"`, `'`, `it's`,
+	"a\nb", "a\rb", "\t", "é", "\ufeff", "; rm -rf /", "`id`", "$(id)", "{x}", " lead", "trail ",
+}
+
+func TestSystemdValue(t *testing.T) {
+	for _, s := range hostile {
+		v, err := SystemdValue(s)
+		if strings.ContainsAny(s, "\n\r\t") {
+			if err == nil {
+				t.Errorf("SystemdValue(%q) = %q, want an error for the control character", s, v)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("SystemdValue(%q): %v", s, err)
+			continue
+		}
+		if got := unescapeSystemd(v); got != s {
+			t.Errorf("SystemdValue(%q) = %q, which systemd reads as %q", s, v, got)
+		}
+		if trailing := len(v) - len(strings.TrimRight(v, `\`)); trailing%2 == 1 {
+			t.Errorf("SystemdValue(%q) = %q ends in an odd run of backslashes: it continues the line", s, v)
+		}
+	}
+}
+
+// unescapeSystemd reads a value as systemd does for our settings: "%%" is
+// "%", any other "%" a specifier (marked here), "\\" a backslash.
+func unescapeSystemd(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch {
+		case v[i] == '%' && i+1 < len(v) && v[i+1] == '%', v[i] == '\\' && i+1 < len(v) && v[i+1] == '\\':
+			b.WriteByte(v[i])
+			i++
+		case v[i] == '%':
+			b.WriteString("<specifier>")
+		default:
+			b.WriteByte(v[i])
+		}
+	}
+	return b.String()
+}
+
+func TestSystemdExec(t *testing.T) {
+	for _, s := range hostile {
+		v, err := SystemdExec(s)
+		if strings.ContainsAny(s, "\n\r\t \"'") {
+			if err == nil {
+				t.Errorf("SystemdExec(%q) = %q, want an error", s, v)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("SystemdExec(%q): %v", s, err)
+			continue
+		}
+		if strings.Contains(strings.ReplaceAll(v, "$$", ""), "$") {
+			t.Errorf("SystemdExec(%q) = %q leaves a variable reference", s, v)
+		}
+	}
+}
+
+// ShellWord's result, given to a real sh, is one argument equal to s.
+func TestShellWord(t *testing.T) {
+	for _, s := range hostile {
+		out, err := exec.Command("sh", "-c", "printf '%s|' "+ShellWord(s)).Output()
+		if err != nil {
+			t.Fatalf("sh: %v", err)
+		}
+		if string(out) != s+"|" {
+			t.Errorf("ShellWord(%q) reached sh as %q", s, out)
+		}
+	}
+}
+
+func FuzzShellWord(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsRune(s, 0) {
+			return // no argument of exec can hold a NUL
+		}
+		out, err := exec.Command("sh", "-c", "printf '%s' "+ShellWord(s)).Output()
+		if err != nil {
+			t.Fatalf("sh: %v", err)
+		}
+		if string(out) != s {
+			t.Fatalf("ShellWord(%q) reached sh as %q", s, out)
+		}
+	})
+}
+
+func FuzzSystemdValue(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := SystemdValue(s)
+		if err != nil {
+			return
+		}
+		if got := unescapeSystemd(v); got != s {
+			t.Fatalf("SystemdValue(%q) = %q, read back as %q", s, v, got)
 		}
 	})
 }

@@ -4,6 +4,8 @@ package metadata
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -11,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/protocol-forge/protocol-forge/tools/debversion"
 	"github.com/protocol-forge/protocol-forge/tools/variant"
@@ -130,6 +133,36 @@ var (
 // maxNameLen keeps the name usable as a system user name.
 const maxNameLen = 32
 
+// Size limits of the files forge reads: metadata files are a few lines,
+// README.md a page. A larger file is a mistake (or /dev/zero), reported
+// before it is read whole.
+const (
+	MaxMetadataSize = 64 << 10
+	MaxReadmeSize   = 1 << 20
+)
+
+// reservedNames are the users and groups Debian's base system and common
+// daemons already have (base-passwd's passwd.master and group.master, and
+// systemd's, dbus's and apt's own): a protocol called so would run its
+// service as that account, or join its group, instead of getting its own.
+var reservedNames = map[string]bool{}
+
+func init() {
+	for _, n := range strings.Fields(`root daemon bin sys sync games man lp mail news uucp proxy
+		www-data backup list irc gnats nobody nogroup adm tty disk kmem dialout fax voice cdrom
+		floppy tape sudo audio dip operator src shadow utmp video sasl plugdev staff users input
+		kvm render sgx crontab netdev messagebus systemd-journal systemd-network systemd-resolve
+		systemd-timesync systemd-coredump sshd ssh polkitd docker lxd ntp chrony postfix
+		ssl-cert syslog uuidd tcpdump landscape pollinate ubuntu debian admin wheel`) {
+		reservedNames[n] = true
+	}
+}
+
+// pathPattern is what a MANIFEST path may hold: absolute, of components of
+// letters, digits and ._+- only. Nothing in it can mean something else in
+// a systemd unit (%, $, \), a shell script, a Bazel label or a tar name.
+var pathPattern = regexp.MustCompile(`^(/[A-Za-z0-9._+-]+)+$`)
+
 // Discover returns the directories under root/protocols that hold a MANIFEST,
 // relative to root and sorted.
 func Discover(root string) ([]string, error) {
@@ -142,11 +175,10 @@ func Discover(root string) ([]string, error) {
 	}
 	var dirs []string
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
 		rel := path.Join(ProtocolsDir, e.Name())
-		if IsProtocol(root, rel) {
+		// A symlinked protocol directory is listed so that Load reports
+		// it: silently skipping it would drop the protocol's rules.
+		if (e.IsDir() || e.Type()&fs.ModeSymlink != 0) && IsProtocol(root, rel) {
 			dirs = append(dirs, rel)
 		}
 	}
@@ -154,9 +186,11 @@ func Discover(root string) ([]string, error) {
 	return dirs, nil
 }
 
-// IsProtocol reports whether root/rel holds a MANIFEST.
+// IsProtocol reports whether root/rel has a MANIFEST entry of any kind: a
+// MANIFEST that is a dangling symlink, a directory or a FIFO still makes a
+// protocol, whose Load then reports the file.
 func IsProtocol(root, rel string) bool {
-	_, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel), ManifestFile))
+	_, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel), ManifestFile))
 	return err == nil
 }
 
@@ -196,13 +230,20 @@ func LoadDirs(root string, dirs []string) ([]*Protocol, error) {
 // directory without a MANIFEST gives ErrNotProtocol.
 func Load(root, rel string) (*Protocol, error) {
 	dir := filepath.Join(root, filepath.FromSlash(rel))
-	r := reader{dir: dir, rel: rel}
+	r := reader{root: root, dir: dir, rel: rel}
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		r.errs.add(rel, 0, "is a symlink: a protocol is a directory of the repository (Bazel does not follow a symlinked package either)")
+		return nil, r.errs
+	}
+	if !IsProtocol(root, rel) {
+		return nil, ErrNotProtocol
+	}
 	manifest, ok, err := r.read(ManifestFile)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, ErrNotProtocol
+		return nil, r.errs
 	}
 	p := &Protocol{Name: path.Base(rel), Dir: rel}
 	r.checkName(p.Name)
@@ -258,7 +299,7 @@ func Load(root, rel string) (*Protocol, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Description = firstParagraph(readme)
+	p.Description = r.description(readme)
 	if p.Description == "" {
 		p.Description = p.Name + " node"
 	}
@@ -294,28 +335,107 @@ func firstParagraph(markdown string) string {
 
 // reader parses the files of one protocol directory, collecting errors.
 type reader struct {
-	dir, rel string
-	errs     ErrorList
+	root, dir, rel string
+	errs           ErrorList
 }
 
 func (r *reader) path(file string) string { return path.Join(r.rel, file) }
 
-// read returns the file's content and whether it exists.
+// read returns the file's content and whether it exists. The file must be
+// a regular file within its size limit; a symlink is followed only to a
+// regular file inside the repository. Anything else is an error of the
+// file, reported with the others, and reads as absent.
 func (r *reader) read(file string) (string, bool, error) {
-	data, err := os.ReadFile(filepath.Join(r.dir, file))
+	name := filepath.Join(r.dir, file)
+	fi, err := os.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil
 	}
 	if err != nil {
 		return "", false, err
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(name)
+		if err != nil {
+			r.errs.add(r.path(file), 0, "is a symlink that leads nowhere (%v)", errors.Unwrap(err))
+			return "", false, nil
+		}
+		root, err := filepath.EvalSymlinks(r.root)
+		if err != nil {
+			return "", false, err
+		}
+		if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			r.errs.add(r.path(file), 0, "is a symlink to %s, outside the repository: a clone or a Bazel sandbox would not have it", target)
+			return "", false, nil
+		}
+		if fi, err = os.Stat(target); err != nil {
+			return "", false, err
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		r.errs.add(r.path(file), 0, "is not a regular file (%s)", kind(fi.Mode()))
+		return "", false, nil
+	}
+	limit := int64(MaxMetadataSize)
+	if file == ReadmeFile {
+		limit = MaxReadmeSize
+	}
+	if fi.Size() > limit {
+		r.errs.add(r.path(file), 0, "is %d bytes, more than the %d a %s may have", fi.Size(), limit, file)
+		return "", false, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return "", false, err
+	}
+	if int64(len(data)) > limit {
+		r.errs.add(r.path(file), 0, "is more than the %d bytes a %s may have", limit, file)
+		return "", false, nil
+	}
 	return string(data), true, nil
 }
 
-func (r *reader) checkName(name string) {
-	if !namePattern.MatchString(name) || len(name) < 2 || len(name) > maxNameLen {
-		r.errs.add(r.rel, 0, "protocol name %q must be 2 to %d characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit (it names the Debian package, the service user and the image)", name, maxNameLen)
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
 	}
+	return m.Type().String()
+}
+
+func (r *reader) checkName(name string) {
+	switch {
+	case !namePattern.MatchString(name) || len(name) < 2 || len(name) > maxNameLen:
+		r.errs.add(r.rel, 0, "protocol name %q must be 2 to %d characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit (it names the Debian package, the service user and the image)", name, maxNameLen)
+	case strings.Trim(name, "0123456789") == "":
+		r.errs.add(r.rel, 0, "protocol name %q is all digits: as a user name, useradd and systemd would read it as a numeric id", name)
+	case reservedNames[name]:
+		r.errs.add(r.rel, 0, "protocol name %q is a system account or group of Debian: the service would run as it instead of as its own user", name)
+	}
+}
+
+// description is README.md's first paragraph (see firstParagraph), which
+// must be printable ASCII like every other metadata file: it becomes the
+// image's description, the .deb's Description and the unit's.
+func (r *reader) description(readme string) string {
+	for i, l := range strings.Split(readme, "\n") {
+		if c, ok := firstUnprintable(strings.ReplaceAll(strings.TrimSuffix(l, "\r"), "\t", " ")); ok {
+			r.errs.add(r.path(ReadmeFile), i+1, "%s is not printable ASCII", c)
+			return ""
+		}
+	}
+	return firstParagraph(strings.ReplaceAll(readme, "\t", " "))
 }
 
 // line is one line of a file, numbered from 1, with surrounding white space
@@ -333,7 +453,7 @@ func (r *reader) lines(file, content string) []line {
 	for i, s := range raw {
 		text := strings.TrimSpace(s)
 		if c, ok := firstUnprintable(text); ok {
-			r.errs.add(r.path(file), i+1, "character %q is not printable ASCII", c)
+			r.errs.add(r.path(file), i+1, "%s is not printable ASCII", c)
 			continue
 		}
 		out = append(out, line{n: i + 1, text: text})
@@ -341,13 +461,19 @@ func (r *reader) lines(file, content string) []line {
 	return out
 }
 
-func firstUnprintable(s string) (rune, bool) {
-	for _, c := range s {
+// firstUnprintable describes the first character of s outside printable
+// ASCII: a character by its quoted form, a byte that is not UTF-8 by its
+// value.
+func firstUnprintable(s string) (string, bool) {
+	for i, c := range s {
+		if c == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)) {
+			return fmt.Sprintf("byte 0x%02x", s[i]), true
+		}
 		if c < 0x20 || c > 0x7e {
-			return c, true
+			return fmt.Sprintf("character %q", c), true
 		}
 	}
-	return 0, false
+	return "", false
 }
 
 // significant drops blank lines and, where comments are allowed, "#"
@@ -463,6 +589,8 @@ func (r *reader) checkAbsolute(file string, l line) bool {
 		r.errs.add(file, l.n, "path \"/\" is the whole image, not a file or directory to ship")
 	case path.Clean(s) != s:
 		r.errs.add(file, l.n, "path %q is not clean: write %q", s, path.Clean(s))
+	case !pathPattern.MatchString(s):
+		r.errs.add(file, l.n, "path %q has a character other than letters, digits and ._+- in a name", s)
 	default:
 		return true
 	}

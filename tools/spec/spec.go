@@ -6,10 +6,13 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
 
@@ -233,13 +236,30 @@ func packageField(d directive) *metadata.Error {
 	return nil
 }
 
+// looksLikeMaintainer accepts "Name <email>" in valid UTF-8 without control
+// characters (Debian's control files are UTF-8).
 func looksLikeMaintainer(s string) bool {
 	name, rest, ok := strings.Cut(s, "<")
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		return false
+	}
 	return ok && strings.TrimSpace(name) != "" && strings.HasSuffix(rest, ">") && strings.Contains(rest, "@")
 }
 
+// looksLikeURL accepts an http(s) address of printable ASCII without white
+// space, quotes, angle brackets or backslashes: it lands in a systemd unit,
+// a control file and an image label as it is.
 func looksLikeURL(s string) bool {
-	return (strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) && !strings.ContainsAny(s, " \t")
+	if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
+		return false
+	}
+	for _, c := range s {
+		if c <= ' ' || c > '~' || strings.ContainsRune("\"'<>\\`", c) {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Host != ""
 }
 
 // directive is one "# gazelle:forge_*" comment line of a BUILD file.
