@@ -5,7 +5,9 @@
 package debian
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -135,6 +137,32 @@ func HomeDir(name string) string     { return "/var/lib/" + name }
 
 func docPath(name, file string) string        { return "/usr/share/doc/" + name + "/" + file }
 func lintianOverridesPath(name string) string { return "/usr/share/lintian/overrides/" + name }
+
+// ManifestConflicts reports the MANIFEST entries of p that would collide
+// with what the package itself installs or creates: its unit and drop-ins,
+// /etc/default/<name>, its ld.so.conf.d entry, its documentation and
+// lintian overrides, and its data directory, which postinst must create
+// owned by the service user (dpkg would create it root's). An entry that is
+// a directory above one of them would ship over it, and collides too.
+func ManifestConflicts(p *spec.Protocol) metadata.ErrorList {
+	owned := []string{
+		UnitPath(p.Name), path.Dir(DropInPath(p.Name)), DefaultPath(p.Name), LdConfPath(p.Name),
+		path.Dir(docPath(p.Name, "copyright")), lintianOverridesPath(p.Name), HomeDir(p.Name),
+	}
+	var errs metadata.ErrorList
+	for _, e := range p.Manifest {
+		for _, o := range owned {
+			if e.Path == o || strings.HasPrefix(e.Path, o+"/") || strings.HasPrefix(o, e.Path+"/") {
+				errs = append(errs, &metadata.Error{
+					Path: path.Join(p.Dir, metadata.ManifestFile), Line: e.Line,
+					Msg: fmt.Sprintf("%s collides with %s, which the .deb installs or creates itself", e.Path, o),
+				})
+				break
+			}
+		}
+	}
+	return errs
+}
 
 // rootName is where Render writes an installed file.
 func rootName(installPath string) string { return RootDir + installPath }
@@ -343,16 +371,42 @@ func layoutText(layout [][2]string) string {
 	return b.String()
 }
 
-// Write writes every rendered file under dir.
+// Write writes every rendered file under dir, which must be empty or not
+// exist yet: a file left from an earlier render would be packaged with this
+// one, and a symlink placed there would be written through. Files are
+// created, never opened if they exist, so nothing outside dir is touched.
 func (pkg *Package) Write(dir string) error {
+	if fi, err := os.Lstat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			return fmt.Errorf("%s is not empty: render writes into an empty directory, so that nothing stale is packaged", dir)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
 	for _, f := range pkg.Files {
 		dest := filepath.Join(dir, filepath.FromSlash(f.Name))
 		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(dest, []byte(f.Content), f.Mode); err != nil {
+		out, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.Mode)
+		if err != nil {
 			return err
 		}
+		_, err = out.WriteString(f.Content)
+		if closeErr := out.Close(); err == nil {
+			err = closeErr
+		}
+		if err != nil {
+			return err
+		}
+		// The mode as given, whatever the umask.
 		if err := os.Chmod(dest, f.Mode); err != nil {
 			return err
 		}

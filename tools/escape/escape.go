@@ -54,8 +54,8 @@ func SystemdExec(path string) (string, error) {
 }
 
 // ShellWord returns s quoted as one word of a POSIX shell command: inside
-// single quotes every character stands for itself, and a single quote is
-// written as '\''.
+// single quotes every character stands for itself, and each single quote
+// of s closes the quotes, adds an escaped quote and opens them again.
 func ShellWord(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

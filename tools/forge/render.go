@@ -30,6 +30,9 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("-protocol and -out are required")
 	}
+	if !metadata.ValidName(*name) {
+		return fmt.Errorf("-protocol %q is not a protocol name (a directory name under protocols/)", *name)
+	}
 	// Only the named protocol: Bazel's render action declares its files
 	// alone, and without a sandbox the others would be read (and a mistake
 	// in one would fail every render) untracked.
@@ -39,6 +42,9 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	}
 	p, t, err := protocolTarget(repo, *name, *variantName)
 	if err != nil {
+		return err
+	}
+	if err := reported(stderr, debian.ManifestConflicts(p).Err()); err != nil {
 		return err
 	}
 	opts, err := debian.LoadOptions(repo, p)

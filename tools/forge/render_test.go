@@ -83,3 +83,49 @@ func TestRenderReadsOnlyItsProtocol(t *testing.T) {
 		t.Errorf("render of the broken protocol: exit %d, stderr %q; want its MANIFEST error", code, stderr)
 	}
 }
+
+// render writes only into an empty directory of its own: it neither writes
+// through a symlink placed there nor packages a file left from before, and
+// it renders only a protocol named as such.
+func TestRenderRefusesHostileOutput(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	victim := filepath.Join(t.TempDir(), "victim")
+	write(t, victim, "precious\n")
+	os.Chmod(victim, 0o600)
+
+	withLink := t.TempDir()
+	if err := os.Symlink(victim, filepath.Join(withLink, "control")); err != nil {
+		t.Fatal(err)
+	}
+	stale := t.TempDir()
+	write(t, filepath.Join(stale, "root/etc/ld.so.conf.d/geth.conf"), "/usr/local/lib\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-protocol", "geth", "-out", withLink}, "is not empty"},
+		{[]string{"-protocol", "geth", "-out", stale}, "is not empty"},
+		{[]string{"-protocol", "geth/../btcd", "-out", t.TempDir()}, `-protocol "geth/../btcd" is not a protocol name`},
+	} {
+		code, _, stderr := runForge(append([]string{"render", "-repo_root", root}, tc.args...)...)
+		if code != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("render %v: exit %d, stderr %q; want 1 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "precious\n" {
+		t.Errorf("render wrote through a symlink: victim is %q", data)
+	}
+	if fi, _ := os.Stat(victim); fi.Mode().Perm() != 0o600 {
+		t.Errorf("render changed the victim's mode to %v", fi.Mode().Perm())
+	}
+}
+
+// A MANIFEST path the .deb installs itself is an error of that line.
+func TestRenderRejectsPathsThePackageOwns(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	write(t, filepath.Join(root, "protocols/geth/MANIFEST"), "/usr/local/bin/geth\n/usr/lib/systemd/system/geth.service\n")
+	code, _, stderr := runForge("render", "-repo_root", root, "-protocol", "geth", "-out", t.TempDir())
+	if want := "protocols/geth/MANIFEST:2: /usr/lib/systemd/system/geth.service collides with /usr/lib/systemd/system/geth.service, which the .deb installs or creates itself\n"; code != 1 || stderr != want {
+		t.Errorf("exit %d, stderr %q; want 1, %q", code, stderr, want)
+	}
+}

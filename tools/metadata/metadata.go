@@ -414,9 +414,15 @@ func kind(m fs.FileMode) string {
 	return m.Type().String()
 }
 
+// ValidName says whether name has the form of a protocol name; it may still
+// be a reserved one, which Load reports.
+func ValidName(name string) bool {
+	return namePattern.MatchString(name) && len(name) >= 2 && len(name) <= maxNameLen
+}
+
 func (r *reader) checkName(name string) {
 	switch {
-	case !namePattern.MatchString(name) || len(name) < 2 || len(name) > maxNameLen:
+	case !ValidName(name):
 		r.errs.add(r.rel, 0, "protocol name %q must be 2 to %d characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit (it names the Debian package, the service user and the image)", name, maxNameLen)
 	case strings.Trim(name, "0123456789") == "":
 		r.errs.add(r.rel, 0, "protocol name %q is all digits: as a user name, useradd and systemd would read it as a numeric id", name)

@@ -8,6 +8,7 @@ import (
 	"github.com/bazelbuild/bazel-gazelle/config"
 	"github.com/bazelbuild/bazel-gazelle/rule"
 
+	"github.com/protocol-forge/protocol-forge/tools/debian"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
@@ -40,14 +41,16 @@ func (*forgeLang) CheckFlags(fs *flag.FlagSet, c *config.Config) error {
 	return nil
 }
 
-// checkSourceNames rejects a MANIFEST entry whose default source, the
-// target named after its basename, would be one of the targets this
-// language generates (or one that rules_oci's macros derive from them): the
-// package would hold two targets of that name, or the layer would contain
-// itself.
+// checkSourceNames rejects MANIFEST entries that collide with the files
+// the .deb installs itself (debian.ManifestConflicts), and entries whose
+// default source, the target named after the basename, would be a target
+// this language generates (or one that rules_oci's macros derive from
+// them): the package would hold two targets of that name, or the layer
+// would contain itself.
 func checkSourceNames(r *spec.Repo) error {
 	var errs metadata.ErrorList
 	for _, p := range r.Protocols {
+		errs = append(errs, debian.ManifestConflicts(p)...)
 		for _, e := range p.Manifest {
 			if _, mapped := p.Sources[e.Path]; mapped || !isGeneratedName(e.Base()) {
 				continue
