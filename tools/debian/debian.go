@@ -371,8 +371,9 @@ func layoutText(layout [][2]string) string {
 	return b.String()
 }
 
-// Write writes every rendered file under dir, which must be empty or not
-// exist yet: a file left from an earlier render would be packaged with this
+// Write writes every rendered file under dir, which must hold no file yet
+// (empty directories, such as Bazel creates for declared outputs, are
+// fine): a file left from an earlier render would be packaged with this
 // one, and a symlink placed there would be written through. Files are
 // created, never opened if they exist, so nothing outside dir is touched.
 func (pkg *Package) Write(dir string) error {
@@ -380,12 +381,17 @@ func (pkg *Package) Write(dir string) error {
 		if !fi.IsDir() {
 			return fmt.Errorf("%s is not a directory", dir)
 		}
-		entries, err := os.ReadDir(dir)
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() {
+				return fmt.Errorf("%s is not empty (%s): render writes into an empty directory, so that nothing stale is packaged", dir, p)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		if len(entries) > 0 {
-			return fmt.Errorf("%s is not empty: render writes into an empty directory, so that nothing stale is packaged", dir)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err

@@ -10,6 +10,10 @@ import (
 func TestRenderWritesThePackageFiles(t *testing.T) {
 	root := checkWorkspace(t, map[string]string{"protocols/geth/TARGETS": "static\nglibc\n"})
 	out := t.TempDir()
+	// Bazel creates the directories of declared outputs before the action.
+	if err := os.MkdirAll(filepath.Join(out, "root/usr/lib/systemd/system"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, stderr := runForge("render", "-repo_root", root, "-protocol", "geth", "-target", "glibc", "-out", out); code != 0 {
 		t.Fatalf("render: exit %d: %s", code, stderr)
 	}
