@@ -80,11 +80,39 @@ func staleRules(f *rule.File, generated map[string]bool) []*rule.Rule {
 	}
 	var empty []*rule.Rule
 	for _, r := range f.Rules {
-		if _, ours := kinds[r.Kind()]; (ours || r.Kind() == "alias") && !generated[r.Name()] && isGeneratedName(r.Name()) {
+		if !generated[r.Name()] && wasGenerated(r) {
 			empty = append(empty, rule.NewRule(r.Kind(), r.Name()))
 		}
 	}
 	return empty
+}
+
+// wasGenerated says whether r has the kind and the exact name of a rule this
+// language generates for some MANIFEST entry or variant: a base name, or a
+// base name with a known variant's suffix, or an entry's mapping. A rule
+// named merely like one (archive_docs, image_latest) is the user's.
+func wasGenerated(r *rule.Rule) bool {
+	name, kind := r.Name(), r.Kind()
+	if _, ours := kinds[kind]; !ours && kind != "alias" {
+		return false
+	}
+	if kind == "pkg_files" && (strings.HasPrefix(name, layerName+"_files_") || strings.HasPrefix(name, archiveName+"_files_")) {
+		return true
+	}
+	if name == repositoryName {
+		return kind == "image_repository"
+	}
+	for _, base := range append(perVariantNames, debFilesName, debConfigName, debDataName) {
+		if name == base {
+			return true
+		}
+		if suffix, ok := strings.CutPrefix(name, base+"_"); ok {
+			if _, known := variant.Lookup(suffix); known {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isGeneratedName says whether name is, or may become, the name of a
