@@ -263,3 +263,30 @@ func TestGenerateNamedProtocols(t *testing.T) {
 		t.Errorf("failed runs changed %v", d)
 	}
 }
+
+// A protocol whose BUILD file is named BUILD keeps that name, and its render
+// action lists that file, the one it reads directives from.
+func TestGenerateIntoBuildNamedBuild(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	write(t, filepath.Join(root, "protocols/btcd/MANIFEST"), "/usr/local/bin/btcd\n")
+	write(t, filepath.Join(root, "protocols/btcd/BUILD"), "# gazelle:forge_upstream https://github.com/btcsuite/btcd\n")
+	code, stdout, stderr := runForge("generate", "-repo_root", root)
+	if code != 0 || stdout != "wrote protocols/btcd/BUILD\n" {
+		t.Fatalf("generate: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "protocols/btcd/BUILD.bazel")); err == nil {
+		t.Error("generate wrote a BUILD.bazel beside BUILD")
+	}
+	data, err := os.ReadFile(filepath.Join(root, "protocols/btcd/BUILD"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "        \"BUILD\",\n") || strings.Contains(string(data), `"BUILD.bazel",`+"\n        \"MANIFEST\"") {
+		t.Errorf("deb_files does not list the protocol's BUILD file:\n%s", data)
+	}
+	// The workspace's sources are missing, so check fails; but nothing it
+	// says is about a BUILD.bazel of btcd.
+	if _, _, stderr := runForge("check", "-repo_root", root); strings.Contains(stderr, "protocols/btcd/BUILD.bazel") || strings.Contains(stderr, "protocols/btcd/BUILD:") && strings.Contains(stderr, "BUILD.bazel names nothing") {
+		t.Errorf("check rejects the generated BUILD: %s", stderr)
+	}
+}

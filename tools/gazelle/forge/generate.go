@@ -60,7 +60,13 @@ func (*forgeLang) GenerateRules(args language.GenerateArgs) language.GenerateRes
 	}
 	generated := map[string]bool{}
 	if p := fc.repo.Protocol(args.Rel); p != nil {
-		res.Gen = protocolRules(fc.repo, p)
+		// The render action reads the protocol's BUILD file for its
+		// directives, under whichever name it has.
+		buildFile := spec.BuildFileNames[0]
+		if args.File != nil {
+			buildFile = path.Base(args.File.Path)
+		}
+		res.Gen = protocolRules(fc.repo, p, buildFile)
 		for _, r := range res.Gen {
 			generated[r.Name()] = true
 		}
@@ -141,11 +147,11 @@ func targetName(base string, t metadata.Target) string {
 
 // protocolRules returns every rule of one protocol, in the order a new BUILD
 // file lists them.
-func protocolRules(repo *spec.Repo, p *spec.Protocol) []*rule.Rule {
+func protocolRules(repo *spec.Repo, p *spec.Protocol, buildFile string) []*rule.Rule {
 	inImage, inArchive := manifestRules(p)
 	rules := append(append([]*rule.Rule(nil), inImage...), inArchive...)
 	for _, t := range p.Targets {
-		rules = append(rules, variantRules(repo, p, t, inImage, inArchive)...)
+		rules = append(rules, variantRules(repo, p, t, inImage, inArchive, buildFile)...)
 	}
 	repository := rule.NewRule("image_repository", repositoryName)
 	repository.SetAttr("image", p.Name)
@@ -236,7 +242,7 @@ func labels(rules []*rule.Rule) []string {
 
 // variantRules returns the rules of one variant: the layer, the image and
 // its push and load, the release archive and the Debian package.
-func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage, inArchive []*rule.Rule) []*rule.Rule {
+func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage, inArchive []*rule.Rule, buildFile string) []*rule.Rule {
 	// The layer is gzip-compressed, as registries store base layers: pushes
 	// and pulls move a third of the bytes. rules_oci reads the compression
 	// from the file (oci/private/descriptor.sh), and the .deb's data tar
@@ -283,7 +289,7 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 		publish.SetAttr("variant", t.Variant.Name)
 	}
 
-	debRules := debRules(repo, p, t, layer)
+	debRules := debRules(repo, p, t, layer, buildFile)
 	return append([]*rule.Rule{layer, image, load, push, archive, publish}, debRules...)
 }
 
@@ -291,7 +297,7 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 // action, the mapping of what it renders into the installed tree, the data
 // tar (the layer plus that tree) and the pkg_deb, whose control attributes
 // come from the same Go code that renders the control file.
-func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.Rule) []*rule.Rule {
+func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.Rule, buildFile string) []*rule.Rule {
 	opts, err := debian.LoadOptions(repo, p)
 	if err != nil {
 		log.Printf("%s: %v", p.Dir, err)
@@ -303,7 +309,7 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	if opts.DropIn != "" {
 		srcs = append(srcs, debian.DropInFile)
 	}
-	srcs = append(srcs, "BUILD.bazel", "//:BUILD.bazel")
+	srcs = append(srcs, buildFile, "//:BUILD.bazel")
 	files.SetAttr("srcs", srcs)
 	files.SetAttr("protocol", p.Name)
 	if t.Named {
