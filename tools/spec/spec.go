@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -183,8 +184,8 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 			return d.errorf("%s: %q is mapped twice", d.key, entryPath)
 		}
 		l, err := label.Parse(target)
-		if err != nil || l.Name == "" {
-			return d.errorf("%s: %q is not a label", d.key, target)
+		if err != nil || l.Name == "" || !labelPart.MatchString(l.Name) || (l.Pkg != "" && !labelPart.MatchString(l.Pkg)) {
+			return d.errorf("%s: %q is not a label (//package:name, :name or @repository//package:name, of letters, digits and ._+-@=,~ in / separated names)", d.key, target)
 		}
 		p.Sources[entryPath] = l
 	case UpstreamDirective:
@@ -225,6 +226,10 @@ func (p *Protocol) lists(entryPath string) bool {
 	}
 	return false
 }
+
+// labelPart is a Bazel package path or target name as forge accepts them:
+// non-empty names of a conservative character set, no "." or ".." names.
+var labelPart = regexp.MustCompile(`^(?:[A-Za-z0-9_+@=,~-][A-Za-z0-9._+@=,~-]*|\.[A-Za-z0-9_+@=,~-][A-Za-z0-9._+@=,~-]*)(?:/(?:[A-Za-z0-9_+@=,~-][A-Za-z0-9._+@=,~-]*|\.[A-Za-z0-9_+@=,~-][A-Za-z0-9._+@=,~-]*))*$`)
 
 // packageField checks a directive whose value becomes a pkg_deb attribute
 // (Maintainer, Homepage): it must be writable through rules_pkg's variable
