@@ -1,9 +1,5 @@
-// Package packaging states what rules_pkg 1.3.0 does with the rule shapes
-// forge generates: the path, mode, owner and mtime of every entry of an
-// image layer, a release archive and a .deb's data, the control fields
-// pkg_deb writes, and how its attributes treat free text. The generator
-// takes its modes and escaping from here, and the tests check the
-// generated BUILD files against it.
+// Package packaging models what rules_pkg 1.3.0 builds from the BUILD files
+// forge generates, each rule citing the rules_pkg source line it follows.
 package packaging
 
 import (
