@@ -99,9 +99,12 @@ func (p Proxy) fromProxy(ctx context.Context, base, modulePath string) (versions
 	if err != nil {
 		return nil, false, fmt.Errorf("loading retractions of %s: %w", modulePath, err)
 	}
-	if file.Module == nil || file.Module.Mod.Path != modulePath {
-		return nil, false, fmt.Errorf("loading retractions of %s: %s.mod is not the go.mod of %s", modulePath, base+escaped, modulePath)
-	}
+	// A fork published under its own path keeps the module line of the
+	// code it forks (op-geth's go.mod says github.com/ethereum/go-ethereum):
+	// the go command resolves such a module's @latest and reads the
+	// retractions of its latest go.mod all the same (`go list -m -retracted
+	// github.com/ethereum-optimism/op-geth@latest` succeeds), so the
+	// declared path is not checked here either.
 	kept := versions[:0]
 	for _, v := range versions {
 		if !retracted(file.Retract, v) {

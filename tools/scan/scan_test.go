@@ -90,9 +90,22 @@ func TestProxyDropsRetractedVersions(t *testing.T) {
 		t.Errorf("Versions = %v, %v; want v0.1.0-alpha dropped", got, err)
 	}
 
+	// A fork that keeps the module line of what it forks, as op-geth's
+	// go.mod does: its versions are listed and its retractions apply.
+	proxy = proxyServer(t, map[string]string{
+		"/github.com/ethereum-optimism/op-geth/@v/list":            "v1.101701.0\nv1.101702.3-rc.7\nv1.101702.3\nv1.101702.4\n",
+		"/github.com/ethereum-optimism/op-geth/@v/v1.101702.4.mod": "module github.com/ethereum/go-ethereum\n\ngo 1.24.0\n\nretract v1.101702.4 // tagged from the wrong branch\n\nrequire github.com/holiman/uint256 v1.3.2\n",
+	}, nil, &asked)
+	got, err = Proxy{GOPROXY: proxy}.Versions(context.Background(), "github.com/ethereum-optimism/op-geth")
+	if err != nil || !reflect.DeepEqual(got, []string{"v1.101701.0", "v1.101702.3-rc.7", "v1.101702.3"}) {
+		t.Errorf("op-geth's shape: Versions = %v, %v; want every version but the retracted v1.101702.4", got, err)
+	}
+	if newest := Newest("v1.101701.0", got); newest != "v1.101702.3" {
+		t.Errorf("op-geth's shape: a scan from v1.101701.0 proposes %q, want v1.101702.3", newest)
+	}
+
 	for name, files := range map[string]map[string]string{
-		"another module's go.mod": {"/example.com/node/@v/list": "v1.0.0\n", "/example.com/node/@v/v1.0.0.mod": "module example.com/other\n"},
-		"unreadable go.mod":       {"/example.com/node/@v/list": "v1.0.0\n", "/example.com/node/@v/v1.0.0.mod": "module example.com/node\nretract (\n"},
+		"unreadable go.mod": {"/example.com/node/@v/list": "v1.0.0\n", "/example.com/node/@v/v1.0.0.mod": "module example.com/node\nretract (\n"},
 	} {
 		_, err := Proxy{GOPROXY: proxyServer(t, files, nil, &asked)}.Versions(context.Background(), "example.com/node")
 		if err == nil || !strings.HasPrefix(err.Error(), "loading retractions of example.com/node: ") {
