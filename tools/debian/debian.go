@@ -330,7 +330,7 @@ func synopsis(name, description string) string {
 	s = strings.TrimSpace(strings.TrimSuffix(s, "."))
 	if strings.Trim(s, ".,:;- ") == "" {
 		// A paragraph of only the name or punctuation says nothing.
-		s = name + " node"
+		s = synopsis(name, metadata.DefaultDescription(name))
 	}
 	for len(s) > 72 {
 		i := strings.LastIndexByte(s[:72], ' ')

@@ -56,6 +56,11 @@ func lintianOverrides(name string, libraries bool) string {
 %[1]s: file-in-usr-local [usr/local/*]
 %[1]s: file-in-unusual-dir [usr/local/*]
 `, name)
+	// pkg_deb builds no source package, so lintian cannot see that these are
+	// Go binaries, which Debian links statically by design.
+	s += fmt.Sprintf(`# Pure Go binaries are statically linked by design.
+%[1]s: statically-linked-binary [*]
+`, name)
 	if libraries {
 		s += fmt.Sprintf(`# The node's private libraries sit in MANIFEST directories the linker must search.
 %[1]s: package-modifies-ld.so-search-path [etc/ld.so.conf.d/%[1]s.conf]

@@ -301,7 +301,7 @@ func Load(root, rel string) (*Protocol, error) {
 	}
 	p.Description = r.description(readme)
 	if p.Description == "" {
-		p.Description = p.Name + " node"
+		p.Description = DefaultDescription(p.Name)
 	}
 
 	if len(r.errs) > 0 {
@@ -413,6 +413,11 @@ func kind(m fs.FileMode) string {
 	}
 	return m.Type().String()
 }
+
+// DefaultDescription describes a protocol whose README.md says nothing: two
+// words after the name, so that the .deb's synopsis (which drops the
+// name) is not a single word, which lintian reports as too short.
+func DefaultDescription(name string) string { return name + " blockchain node" }
 
 // ValidName says whether name has the form of a protocol name; it may still
 // be a reserved one, which Load reports.

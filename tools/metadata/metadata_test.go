@@ -197,7 +197,7 @@ func TestDescriptionIsTheReadmesFirstParagraph(t *testing.T) {
 		t.Errorf("description %q, want %q", p.Description, want)
 	}
 	root = writeProtocol(t, "gaia", map[string]string{"MANIFEST": "/usr/local/bin/gaiad\n"})
-	if p, err = Load(root, "protocols/gaia"); err != nil || p.Description != "gaia node" {
+	if p, err = Load(root, "protocols/gaia"); err != nil || p.Description != "gaia blockchain node" {
 		t.Errorf("description without README = %q, %v; want \"gaia node\"", p.Description, err)
 	}
 }
