@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
@@ -283,9 +284,14 @@ func (c Control) FileName() string {
 func (c Control) String() string {
 	var b strings.Builder
 	field := func(name, value string) {
-		if value != "" {
-			fmt.Fprintf(&b, "%s: %s\n", name, value)
+		if value == "" {
+			return
 		}
+		escaped, err := escape.ControlField(value, false)
+		if err != nil {
+			panic(fmt.Sprintf("%s of %s: %v", name, c.Package, err))
+		}
+		fmt.Fprintf(&b, "%s: %s\n", name, escaped)
 	}
 	field("Package", c.Package)
 	field("Version", c.Version)
@@ -294,14 +300,13 @@ func (c Control) String() string {
 	field("Architecture", c.Architecture)
 	field("Depends", strings.Join(c.Depends, ", "))
 	field("Maintainer", c.Maintainer)
-	lines := strings.Split(strings.TrimRight(c.Description, "\n"), "\n")
-	fmt.Fprintf(&b, "Description: %s\n", strings.TrimSpace(lines[0]))
-	for _, l := range lines[1:] {
-		if !strings.HasPrefix(l, " ") {
-			b.WriteString(" ")
-		}
-		b.WriteString(l + "\n")
+	description, err := escape.ControlField(c.Description, true)
+	if err != nil {
+		// Metadata admits only printable ASCII, and wrap never starts a
+		// line with "."; a failure is a bug there.
+		panic(fmt.Sprintf("Description of %s: %v", c.Package, err))
 	}
+	fmt.Fprintf(&b, "Description: %s\n", description)
 	field("Homepage", c.Homepage)
 	return b.String()
 }
@@ -309,8 +314,13 @@ func (c Control) String() string {
 // extended is the extended description: the README's first paragraph and
 // what the package sets up, so that it never merely repeats the synopsis.
 func extended(p *spec.Protocol) string {
+	description := p.Description
+	if strings.HasPrefix(description, ".") {
+		// A continuation line may not start with "." (see wrap).
+		description = p.Name + ": " + description
+	}
 	return fmt.Sprintf("%s This package runs %s as the systemd service %s.service, under the system user %s, with its data in %s.",
-		p.Description, p.Service.Path, p.Name, p.Name, HomeDir(p.Name))
+		description, p.Service.Path, p.Name, p.Name, HomeDir(p.Name))
 }
 
 // synopsis is the description's first sentence without its full stop and
@@ -348,7 +358,9 @@ func wrap(text string, width int) string {
 	var lines []string
 	line := ""
 	for _, w := range strings.Fields(text) {
-		if line != "" && len(line)+1+len(w) > width {
+		// Debian reserves continuation lines that start with "." (policy
+		// 5.6.13), so such a word stays on the line before, however long.
+		if line != "" && len(line)+1+len(w) > width && !strings.HasPrefix(w, ".") {
 			lines = append(lines, line)
 			line = ""
 		}

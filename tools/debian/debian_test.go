@@ -208,3 +208,32 @@ func TestOutlineIsWhatRenderRenders(t *testing.T) {
 		}
 	}
 }
+
+// Free text with characters that mean something in a control file or a
+// unit still renders a valid paragraph and unit: no continuation line
+// starts with ".", specifiers and backslashes are escaped in the unit.
+func TestHostileReadme(t *testing.T) {
+	long := strings.Repeat("word ", 13)
+	for _, readme := range []string{
+		".NET-free node with %n specifiers and a trailing backslash \\",
+		long + ".dotted words .at .every .line .start " + long + ".again",
+		"{braces} $(make) `ticks` 'quotes' \"double\" ; semicolons",
+	} {
+		pkg := renderDefault(t, map[string]string{"protocols/juno/README.md": "# juno\n\n" + readme + "\n"})
+		control := file(t, pkg, ControlName)
+		for _, l := range strings.Split(control, "\n") {
+			if strings.HasPrefix(l, " .") {
+				t.Errorf("README %q: control line %q starts with \" .\"", readme, l)
+			}
+		}
+		unit := file(t, pkg, "root"+UnitPath("juno"))
+		for _, l := range strings.Split(unit, "\n") {
+			if strings.HasSuffix(l, `\`) && !strings.HasSuffix(l, `\\`) {
+				t.Errorf("README %q: unit line %q continues onto the next", readme, l)
+			}
+			if strings.HasPrefix(l, "Description=") && strings.Contains(strings.ReplaceAll(l, "%%", ""), "%") {
+				t.Errorf("README %q: unit line %q has a specifier", readme, l)
+			}
+		}
+	}
+}

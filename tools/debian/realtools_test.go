@@ -94,6 +94,22 @@ func TestShellcheckEveryScript(t *testing.T) {
 
 func TestSystemdAnalyzeVerifiesTheUnit(t *testing.T) {
 	pkg := fixture(t, "v1.0.0", map[string]string{"protocols/juno/systemd.conf": "[Service]\nMemoryDenyWriteExecute=no\n"})
+	verifyUnit(t, pkg)
+}
+
+// Specifiers, a trailing backslash and variables in the README and the
+// upstream address reach the unit escaped: systemd reads it without a
+// complaint (a swallowed line or a bad specifier would be reported).
+func TestSystemdAnalyzeVerifiesAHostileUnit(t *testing.T) {
+	pkg := fixture(t, "v1.0.0", map[string]string{
+		"protocols/juno/README.md":   "# juno\n\nJuno %n of %i and %Z with ${OPTIONS} and 100%% uptime \\\n",
+		"protocols/juno/BUILD.bazel": "# gazelle:forge_upstream https://example.com/juno%20docs/%25n\n",
+	})
+	verifyUnit(t, pkg)
+}
+
+func verifyUnit(t *testing.T, pkg *Package) {
+	t.Helper()
 	root := t.TempDir()
 	// verify resolves the unit's dependencies (sysinit.target, ...) in the
 	// root, so the host's units go there beside ours and a stub ExecStart.

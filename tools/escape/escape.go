@@ -59,3 +59,36 @@ func SystemdExec(path string) (string, error) {
 func ShellWord(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// ControlField returns a Debian control field's value written for the
+// field's line (deb-control(5), Debian policy 5.1): a simple field is one
+// line; in a multi-line field (Description) every line after the first is
+// continued with a leading space, and an empty one is written " .", since
+// a truly empty line would end the paragraph. Control characters, and line
+// breaks in a simple field, cannot be written.
+func ControlField(value string, multiline bool) (string, error) {
+	for _, c := range value {
+		if (c < 0x20 && c != '\n') || c == 0x7f {
+			return "", fmt.Errorf("%q has a control character, which a control field cannot hold", value)
+		}
+	}
+	lines := strings.Split(strings.TrimRight(value, "\n"), "\n")
+	if !multiline && len(lines) > 1 {
+		return "", fmt.Errorf("%q has a line break, which a simple control field cannot hold", value)
+	}
+	for i, l := range lines[1:] {
+		l = strings.TrimRight(l, " ")
+		if strings.HasPrefix(strings.TrimSpace(l), ".") {
+			return "", fmt.Errorf("%q has a line starting with \".\", which Debian policy 5.6.13 reserves in a multi-line field", value)
+		}
+		if strings.TrimSpace(l) == "" {
+			l = "."
+		}
+		if !strings.HasPrefix(l, " ") {
+			l = " " + l
+		}
+		lines[i+1] = l
+	}
+	lines[0] = strings.TrimSpace(lines[0])
+	return strings.Join(lines, "\n"), nil
+}

@@ -181,3 +181,72 @@ func FuzzSystemdValue(f *testing.F) {
 		}
 	})
 }
+
+// readControlField reads the value of the first field of a control
+// paragraph as dpkg does: continuation lines start with white space, " ."
+// is an empty line, and the paragraph ends at an empty line.
+func readControlField(paragraph string) (name, value string, rest string) {
+	lines := strings.Split(paragraph, "\n")
+	name, first, _ := strings.Cut(lines[0], ":")
+	values := []string{strings.TrimSpace(first)}
+	i := 1
+	for ; i < len(lines) && strings.HasPrefix(lines[i], " "); i++ {
+		l := strings.TrimPrefix(lines[i], " ")
+		if l == "." {
+			l = ""
+		}
+		values = append(values, l)
+	}
+	return name, strings.Join(values, "\n"), strings.Join(lines[i:], "\n")
+}
+
+func TestControlField(t *testing.T) {
+	for _, s := range append(hostile, "synopsis\nextended\n\nsecond paragraph", "a\n.\nb", "x\n  indented") {
+		for _, multiline := range []bool{false, true} {
+			v, err := ControlField(s, multiline)
+			bad := strings.ContainsAny(s, "\r\t") || (!multiline && strings.Contains(strings.TrimRight(s, "\n"), "\n"))
+			for _, l := range strings.Split(s, "\n")[1:] {
+				bad = bad || multiline && strings.HasPrefix(strings.TrimSpace(l), ".")
+			}
+			if bad {
+				if err == nil {
+					t.Errorf("ControlField(%q, %v) = %q, want an error", s, multiline, v)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("ControlField(%q, %v): %v", s, multiline, err)
+				continue
+			}
+			name, got, rest := readControlField("Description: " + v + "\nHomepage: x\n")
+			if name != "Description" || !strings.HasPrefix(rest, "Homepage: x") {
+				t.Errorf("ControlField(%q, %v) = %q broke the paragraph: rest %q", s, multiline, v, rest)
+			}
+			want := strings.TrimSpace(s)
+			if multiline {
+				want = normalizeMultiline(s)
+			}
+			if got != want {
+				t.Errorf("ControlField(%q, %v) = %q, read back as %q, want %q", s, multiline, v, got, want)
+			}
+		}
+	}
+}
+
+// normalizeMultiline is what a multi-line field can carry of s: the first
+// line trimmed, the others without trailing blanks or one leading space.
+func normalizeMultiline(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	lines[0] = strings.TrimSpace(lines[0])
+	for i := 1; i < len(lines); i++ {
+		l := strings.TrimRight(lines[i], " ")
+		if strings.TrimSpace(l) == "" {
+			l = ""
+		}
+		lines[i] = strings.TrimPrefix(l, " ")
+		if l != "" && !strings.HasPrefix(l, " ") {
+			lines[i] = l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
