@@ -290,3 +290,13 @@ func TestGenerateIntoBuildNamedBuild(t *testing.T) {
 		t.Errorf("check rejects the generated BUILD: %s", stderr)
 	}
 }
+
+// Errors name the repository's own files, never a staging copy.
+func TestGenerateErrorsNameRepositoryFiles(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	write(t, filepath.Join(root, "protocols/geth/BUILD.bazel"), "pkg_files(\n    name = \n")
+	code, _, stderr := runForge("generate", "-repo_root", root)
+	if code != 1 || !strings.Contains(stderr, filepath.Join(root, "protocols/geth/BUILD.bazel")) || strings.Contains(stderr, "forge-generate") || strings.Contains(stderr, filetx.StateDir) {
+		t.Errorf("exit %d, stderr %q; want an error naming protocols/geth/BUILD.bazel in the repository", code, stderr)
+	}
+}
