@@ -10,7 +10,8 @@ def _image_repository_impl(ctx):
         fail("--//rules:registry is empty: set it to the registry and namespace to push to, e.g. --//rules:registry=ghcr.io/my-org")
     out = ctx.actions.declare_file(ctx.label.name + ".txt")
 
-    # oci_push reads the repository from the file's first line.
+    # oci_push reads the file whole and drops its newlines (push.sh.tpl:
+    # `tr -d "\n"`), so it holds exactly one line.
     ctx.actions.write(out, "{}/{}\n".format(registry, ctx.attr.image))
     return [DefaultInfo(files = depset([out]))]
 
