@@ -207,8 +207,12 @@ func (m *module) useRepo(call *build.CallExpr, proxies map[string]*usage) {
 		default:
 			continue
 		}
-		if u == nil {
+		switch {
+		case u == nil:
 			m.visible[apparent] = repoRef{leaf: apparent}
+			continue
+		case extensionLeaves[name]:
+			m.visible[apparent] = repoRef{leaf: apparent, module: "gazelle"}
 			continue
 		}
 		// A name the usage does not create is loadcheck's to report; the
