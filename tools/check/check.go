@@ -1,8 +1,9 @@
 // Package check finds what would break a build of the repository's
 // protocols before anybody runs one: bad metadata, MANIFEST entries whose
 // source target does not exist, a VERSION that is not the version go.mod
-// pins, BUILD files that gazelle would change, and whatever Bazel's loading
-// phase would reject (package loadcheck).
+// pins, BUILD files that gazelle would change, whatever Bazel's loading
+// phase would reject (package loadcheck), and what analysis would find in
+// the go_deps repositories our Go targets reach (package closure).
 package check
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/bazelbuild/bazel-gazelle/rule"
 	"github.com/bazelbuild/buildtools/build"
 
+	"github.com/protocol-forge/protocol-forge/tools/closure"
 	"github.com/protocol-forge/protocol-forge/tools/generate"
 	"github.com/protocol-forge/protocol-forge/tools/gosource"
 	"github.com/protocol-forge/protocol-forge/tools/loadcheck"
@@ -24,16 +26,31 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
+// Stats are the counts of the loading-phase and external closure checks.
+type Stats struct {
+	Loading loadcheck.Stats
+	Closure closure.Stats
+}
+
+func (s Stats) String() string { return s.Loading.String() + "\n" + s.Closure.String() }
+
 // Run checks the repository at root and returns every problem found as a
 // metadata.ErrorList, or another error when it could not check at all,
-// with the counts of the loading-phase check.
-func Run(root string) (loadcheck.Stats, error) {
-	stats, loadErr := loadcheck.Run(root)
+// with the counts of the loading-phase and external closure checks.
+func Run(root string) (Stats, error) {
+	var stats Stats
 	var errs metadata.ErrorList
-	if !errors.As(loadErr, &errs) && loadErr != nil {
-		return stats, loadErr
+	var err error
+	stats.Loading, err = loadcheck.Run(root)
+	if !errors.As(err, &errs) && err != nil {
+		return stats, err
 	}
-	return stats, check(root, errs)
+	stats.Closure, err = closure.Run(root)
+	var closureErrs metadata.ErrorList
+	if !errors.As(err, &closureErrs) && err != nil {
+		return stats, err
+	}
+	return stats, check(root, append(errs, closureErrs...))
 }
 
 func check(root string, errs metadata.ErrorList) error {

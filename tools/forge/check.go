@@ -9,7 +9,7 @@ import (
 
 func init() {
 	commands["check"] = command{
-		summary: "check every protocol's metadata, MANIFEST sources and generated BUILD file, and load every Starlark file as Bazel would",
+		summary: "check every protocol's metadata, MANIFEST sources and generated BUILD file, load every Starlark file as Bazel would, and walk our Go targets through the BUILD files go_deps generates",
 		run:     runCheck,
 	}
 }
@@ -17,7 +17,7 @@ func init() {
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
 	rootFlag := repoRootFlag(fs)
-	verbose := fs.Bool("v", false, "print how many files, rule calls, attributes and labels the loading-phase check checked")
+	verbose := fs.Bool("v", false, "print how many files, rule calls, attributes and labels the loading-phase check checked, and how many repositories (generated or cached), packages, targets and edges the external closure check walked")
 	root, err := parseRoot(fs, rootFlag, args)
 	if err != nil {
 		return err
