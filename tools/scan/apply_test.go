@@ -109,6 +109,14 @@ func nodeRepo(t *testing.T, proxy string) string {
 	run(t, root, "go", "mod", "tidy")
 	write(t, root, "protocols/BUILD.bazel", "# gazelle:lang forge\n")
 	testrepo.Bazel(t, root)
+	// The go_binary below embeds the module's main package library, which
+	// gazelle makes private unless told otherwise; the external closure
+	// check that forge check runs holds the workspace to that.
+	module, err := os.ReadFile(filepath.Join(root, "MODULE.bazel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, root, "MODULE.bazel", string(module)+"\ngo_deps.gazelle_override(\n    directives = [\"gazelle:go_visibility @@//protocols/node:__pkg__\"],\n    path = \""+nodeModule+"\",\n)\n")
 	write(t, root, "protocols/node/VERSION", "v1.0.0\n")
 	write(t, root, "protocols/node/MANIFEST", "/usr/local/bin/node\n")
 	write(t, root, "protocols/node/BUILD.bazel", `go_binary(
