@@ -155,7 +155,7 @@ func TestUnitRunsTheServiceExecutable(t *testing.T) {
 func TestScriptsFollowPolicy(t *testing.T) {
 	pkg := renderDefault(t, nil)
 	postinst, prerm, postrm := file(t, pkg, PostinstName), file(t, pkg, PrermName), file(t, pkg, PostrmName)
-	if !strings.Contains(postinst, "if ! getent passwd juno") || !strings.Contains(postinst, "--home-dir /var/lib/juno") {
+	if !strings.Contains(postinst, "if ! getent passwd 'juno'") || !strings.Contains(postinst, "--home-dir '/var/lib/juno'") {
 		t.Errorf("postinst does not create the user idempotently:\n%s", postinst)
 	}
 	if strings.Contains(postinst, "systemctl enable") {
@@ -174,7 +174,7 @@ func TestScriptsFollowPolicy(t *testing.T) {
 	}
 
 	enabled := renderDefault(t, map[string]string{"protocols/juno/BUILD.bazel": "# gazelle:forge_enable_service true\n"})
-	if !strings.Contains(file(t, enabled, PostinstName), "systemctl enable juno.service") {
+	if !strings.Contains(file(t, enabled, PostinstName), "systemctl enable 'juno.service'") {
 		t.Errorf("forge_enable_service true does not enable the service")
 	}
 }

@@ -26,6 +26,10 @@ func render(t *template.Template, data any) string {
 	return b.String()
 }
 
+// scriptFuncs quote every value a maintainer script passes to a command
+// as one shell word (escape.ShellWord), whatever metadata admits.
+var scriptFuncs = template.FuncMap{"sh": escape.ShellWord}
+
 // systemdRunning is the test Debian's own helpers use: systemd is PID 1.
 // In a chroot or a container without systemd it is false, and no script
 // calls systemctl beyond offline `enable`.
@@ -33,21 +37,21 @@ const systemdRunning = `[ -d /run/systemd/system ]`
 
 // postinst creates the service user and its home on every configure, only
 // when missing, so reinstalls and upgrades keep an operator's changes.
-var postinst = template.Must(template.New("postinst").Parse(`#!/bin/sh
+var postinst = template.Must(template.New("postinst").Funcs(scriptFuncs).Parse(`#!/bin/sh
 # postinst of {{.Name}}, rendered by protocol-forge (tools/debian).
 set -e
 
 case "$1" in
 configure)
-	if ! getent group {{.Name}} >/dev/null; then
-		groupadd --system {{.Name}}
+	if ! getent group {{sh .Name}} >/dev/null; then
+		groupadd --system {{sh .Name}}
 	fi
-	if ! getent passwd {{.Name}} >/dev/null; then
-		useradd --system --gid {{.Name}} --home-dir {{.Home}} --no-create-home \
-			--shell /usr/sbin/nologin --comment "{{.Comment}}" {{.Name}}
+	if ! getent passwd {{sh .Name}} >/dev/null; then
+		useradd --system --gid {{sh .Name}} --home-dir {{sh .Home}} --no-create-home \
+			--shell /usr/sbin/nologin --comment {{sh .Comment}} {{sh .Name}}
 	fi
-	if [ ! -d {{.Home}} ]; then
-		install -d -o {{.Name}} -g {{.Name}} -m 0750 {{.Home}}
+	if [ ! -d {{sh .Home}} ]; then
+		install -d -o {{sh .Name}} -g {{sh .Name}} -m 0750 {{sh .Home}}
 	fi
 {{- if .Ldconfig}}
 	ldconfig
@@ -56,15 +60,15 @@ configure)
 		systemctl daemon-reload >/dev/null || true
 	fi
 {{- if .Enable}}
-	systemctl enable {{.Name}}.service >/dev/null || true
+	systemctl enable {{sh (print .Name ".service")}} >/dev/null || true
 	if ` + systemdRunning + `; then
-		systemctl start {{.Name}}.service || true
+		systemctl start {{sh (print .Name ".service")}} || true
 	fi
 {{- end}}
 	# An upgrade restarts a running service on the new binary; a stopped
 	# service stays stopped.
 	if [ -n "$2" ] && ` + systemdRunning + `; then
-		systemctl try-restart {{.Name}}.service >/dev/null || true
+		systemctl try-restart {{sh (print .Name ".service")}} >/dev/null || true
 	fi
 	;;
 abort-upgrade | abort-remove | abort-deconfigure) ;;
@@ -79,14 +83,14 @@ exit 0
 
 // prerm stops the service before its files go, but not on upgrade: the old
 // binary keeps running until postinst restarts it.
-var prerm = template.Must(template.New("prerm").Parse(`#!/bin/sh
+var prerm = template.Must(template.New("prerm").Funcs(scriptFuncs).Parse(`#!/bin/sh
 # prerm of {{.Name}}, rendered by protocol-forge (tools/debian).
 set -e
 
 case "$1" in
 remove | deconfigure)
 	if ` + systemdRunning + `; then
-		systemctl stop {{.Name}}.service >/dev/null 2>&1 || true
+		systemctl stop {{sh (print .Name ".service")}} >/dev/null 2>&1 || true
 	fi
 	;;
 upgrade | failed-upgrade) ;;
@@ -104,7 +108,7 @@ exit 0
 // data directory only if it is empty (chain data is expensive to get back)
 // and keeps the system user, as Debian recommends, so that files left
 // behind keep a named owner.
-var postrm = template.Must(template.New("postrm").Parse(`#!/bin/sh
+var postrm = template.Must(template.New("postrm").Funcs(scriptFuncs).Parse(`#!/bin/sh
 # postrm of {{.Name}}, rendered by protocol-forge (tools/debian).
 set -e
 
@@ -118,8 +122,8 @@ remove)
 	fi
 	;;
 purge)
-	rmdir --ignore-fail-on-non-empty {{.Home}} 2>/dev/null || true
-	rm -f /etc/systemd/system/multi-user.target.wants/{{.Name}}.service
+	rmdir --ignore-fail-on-non-empty {{sh .Home}} 2>/dev/null || true
+	rm -f {{sh (print "/etc/systemd/system/multi-user.target.wants/" .Name ".service")}}
 {{- if .Ldconfig}}
 	ldconfig
 {{- end}}
