@@ -10,6 +10,7 @@ targets=(
   ./tools/escape:FuzzRulesPkgString
   ./tools/escape:FuzzSystemdValue
   ./tools/escape:FuzzShellWord
+  ./tools/escape:FuzzControlField
 )
 for t in "${targets[@]}"; do
   pkg=${t%%:*} name=${t##*:}

@@ -250,3 +250,22 @@ func normalizeMultiline(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+func FuzzControlField(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, multiline bool) {
+		v, err := ControlField(s, multiline)
+		if err != nil {
+			return
+		}
+		// Whatever was accepted stays within its field: the next field
+		// is still a field of the same paragraph.
+		name, _, rest := readControlField("Description: " + v + "\nHomepage: x\n")
+		if name != "Description" || !strings.HasPrefix(rest, "Homepage: x") {
+			t.Fatalf("ControlField(%q, %v) = %q broke the paragraph", s, multiline, v)
+		}
+	})
+}
