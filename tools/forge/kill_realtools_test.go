@@ -24,7 +24,7 @@ import (
 // kills the real process wherever the clock says.
 const (
 	killProtocols = 2000
-	killRounds    = 6
+	killRounds    = 5
 )
 
 // forgeBinary builds forge once for the test.

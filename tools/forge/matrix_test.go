@@ -135,3 +135,29 @@ func TestMatrixDeployedFirstPush(t *testing.T) {
 		t.Errorf("-base %s: exit %d, want 1", zeros, code)
 	}
 }
+
+// RUNNER labels are written into the matrix JSON by encoding/json: quotes,
+// braces and backslashes in a label stay inside its string and add no
+// entry (hostile-inputs H105).
+func TestMatrixJSONHoldsHostileLabels(t *testing.T) {
+	labels := []string{`"},{"protocol":"evil`, `{}[]\"`, `${{secrets.GITHUB_TOKEN}}`}
+	root := checkWorkspace(t, map[string]string{"protocols/geth/RUNNER": strings.Join(labels, "\n") + "\n"})
+	code, stdout, stderr := runForge("matrix", "-repo_root", root, "-bazel", "no-such-bazel", "protocols/geth/VERSION")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var m struct {
+		Include []map[string]any `json:"include"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if len(m.Include) != len(labels) {
+		t.Fatalf("%d entries, want %d: %s", len(m.Include), len(labels), stdout)
+	}
+	for i, e := range m.Include {
+		if e["runner"] != labels[i] || e["protocol"] != "geth" {
+			t.Errorf("entry %d is %v, want geth on %q", i, e, labels[i])
+		}
+	}
+}
