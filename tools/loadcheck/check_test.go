@@ -294,3 +294,117 @@ func ExampleStats() {
 	fmt.Println(Stats{Files: 2, RuleCalls: 3, Attributes: 4, Labels: 5, GoPackages: 1})
 	// Output: loading-phase check: 2 files, 3 rule calls, 4 attributes, 5 labels (1 into Go modules checked against their source, 0 whose module is not downloaded)
 }
+
+// A run that takes every BUILD file's evaluation from the cache finds what
+// a cold run finds, and a change to any input of a file's evaluation (the
+// file, a .bzl file it loads, a directory it globs, a file it exports)
+// makes the next run evaluate it again.
+func TestCacheReplaysAndInvalidates(t *testing.T) {
+	root := copyRepo(t)
+	cacheDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "demo/data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, root, "demo/BUILD.bazel", "exports_files([\"x.txt\"])\n\nfilegroup(\n    name = \"data\",\n    srcs = glob([\"data/*\"]),\n)\n")
+	writeFile(t, root, "demo/x.txt", "x\n")
+	writeFile(t, root, "demo/data/a.txt", "a\n")
+	var replayed, packages int
+	run := func(cached bool) (Stats, string) {
+		t.Helper()
+		opts := Options{}
+		if cached {
+			opts.CacheDir = cacheDir
+		}
+		res, err := RunWith(root, opts)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if cached {
+			replayed, packages = res.c.cache.replayed, len(res.c.evaluated())
+		}
+		return res.Stats, msg
+	}
+	// check compares two cached runs with a cold one; the first of them
+	// evaluates again the packages the step changed inputs of.
+	check := func(step string, wantEvaluated int) {
+		t.Helper()
+		coldStats, coldErr := run(false)
+		for i := 0; i < 2; i++ {
+			stats, err := run(true)
+			if stats != coldStats || err != coldErr {
+				t.Errorf("%s, cached run %d: %v\n%s\nwant (as a cold run) %v\n%s", step, i+1, stats, err, coldStats, coldErr)
+			}
+			want := 0
+			if i == 0 {
+				want = wantEvaluated
+			}
+			if wantEvaluated >= 0 && packages-replayed != want {
+				t.Errorf("%s, cached run %d: %d of %d packages evaluated, want %d", step, i+1, packages-replayed, packages, want)
+			}
+		}
+	}
+	check("first run", -1)
+	protocols, err := filepath.Glob(filepath.Join(root, "protocols/*/BUILD.bazel"))
+	if err != nil || len(protocols) < 2 {
+		t.Fatalf("protocols: %v %v", protocols, err)
+	}
+	for _, m := range []struct {
+		step, file, old, new string
+		evaluated            int
+	}{
+		{"BUILD file", "protocols/btcd/BUILD.bazel", `    user = "65532:65532",`, `    usr = "65532:65532",`, 1},
+		// Every protocol loads //rules:image.bzl, which loads it.
+		{"loaded .bzl file", "rules/private/image_repository.bzl", `        "image": attr.string(`, `        "img": attr.string(`, len(protocols)},
+		{"loaded .bzl file fixed", "rules/private/image_repository.bzl", `        "img": attr.string(`, `        "image": attr.string(`, len(protocols)},
+		{"BUILD file fixed", "protocols/btcd/BUILD.bazel", `    usr = "65532:65532",`, `    user = "65532:65532",`, 1},
+	} {
+		file := filepath.Join(root, m.file)
+		data, err := os.ReadFile(file)
+		if err != nil || !strings.Contains(string(data), m.old) {
+			t.Fatalf("%s does not contain %q", m.file, m.old)
+		}
+		writeFile(t, root, m.file, strings.Replace(string(data), m.old, m.new, 1))
+		check(m.step, m.evaluated)
+	}
+	// Inputs that are not the evaluated files themselves.
+	if err := os.Remove(filepath.Join(root, "demo/data/a.txt")); err != nil {
+		t.Fatal(err)
+	}
+	check("globbed directory emptied", 1)
+	if _, err := run(true); !strings.Contains(err, "demo/BUILD.bazel:5: glob") {
+		t.Errorf("an empty glob was not reported after its directory changed:\n%s", err)
+	}
+	if err := os.Remove(filepath.Join(root, "demo/x.txt")); err != nil {
+		t.Fatal(err)
+	}
+	check("exported file deleted", 1)
+	if _, err := run(true); !strings.Contains(err, "exports_files: x.txt does not exist") {
+		t.Errorf("a deleted exported file was not reported:\n%s", err)
+	}
+}
+
+// A run limited to some packages evaluates those, the .bzl files they
+// load and the packages their labels name, and no other: a broken package
+// elsewhere does not fail it.
+func TestPackagesLimitTheRun(t *testing.T) {
+	root := copyRepo(t)
+	writeFile(t, root, "tools/forge/BUILD.bazel", "this is not Starlark(\n")
+	writeFile(t, root, "protocols/geth/BUILD.bazel", "filegroup(\n    name = \"x\",\n    srcs = [\"//protocols/btcd:btcdd\"],\n)\n")
+	res, err := RunWith(root, Options{Packages: []string{"", "protocols", "protocols/geth"}})
+	if err == nil || !strings.Contains(err.Error(), `protocols/geth/BUILD.bazel:3: srcs: //protocols/btcd:btcdd names nothing`) {
+		t.Errorf("the checked package's mistake is not reported:\n%v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "tools/forge") {
+		t.Errorf("a package outside the run was evaluated:\n%v", err)
+	}
+	var paths []string
+	for _, p := range res.c.evaluated() {
+		paths = append(paths, p.path)
+	}
+	// The root's labels name //tools/gazelle/forge; geth's name btcd.
+	want := []string{"", "protocols", "protocols/btcd", "protocols/geth", "tools/gazelle/forge"}
+	if fmt.Sprint(paths) != fmt.Sprint(want) {
+		t.Errorf("evaluated %q, want %q", paths, want)
+	}
+}

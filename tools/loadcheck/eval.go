@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,6 +15,8 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
+
+	"github.com/protocol-forge/protocol-forge/tools/internal/cache"
 )
 
 // bazelDialect is Starlark as Bazel accepts it: no top-level if/for, no
@@ -32,6 +35,10 @@ type pkgInfo struct {
 	// failed says evaluation stopped at an error, so labels into the
 	// package are not reported again.
 	failed bool
+	// done says the package was evaluated (or taken from the cache), into
+	// rec; checkedSet that its labels are resolved.
+	done, checkedSet bool
+	rec              *record
 }
 
 func newPackage(dir, file string) *pkgInfo {
@@ -54,6 +61,9 @@ type target struct {
 type bzlModule struct {
 	label      string
 	pkg        string
+	file       string
+	hash       string // of its content, for the cache
+	rec        *record
 	globals    starlark.StringDict
 	visibility []string // nil: loadable from anywhere
 	visPos     syntax.Position
@@ -206,19 +216,15 @@ func (c *checker) reportEvalError(err error) {
 	}
 }
 
-// parse reads and parses one of our files, reporting syntax errors and
-// what Bazel forbids beyond the Starlark spec.
-func (c *checker) parse(file string, isBuild bool) (*syntax.File, []byte, loadStmts, bool) {
-	src, err := os.ReadFile(file)
-	if err != nil {
-		c.errorf(syntax.MakePosition(&file, 1, 1), "%v", err)
-		return nil, nil, nil, false
-	}
+// parse parses one of our files, reporting syntax errors and what Bazel
+// forbids beyond the Starlark spec. The syntax tree is what the file is
+// then executed from: each file is parsed once.
+func (c *checker) parse(file string, src []byte, isBuild bool) (*syntax.File, loadStmts, bool) {
 	c.stats.Files++
 	f, err := bazelDialect().Parse(file, src, 0)
 	if err != nil {
 		c.reportEvalError(err)
-		return nil, nil, nil, false
+		return nil, nil, false
 	}
 	ok := true
 	seenOther := false
@@ -258,22 +264,44 @@ func (c *checker) parse(file string, isBuild bool) (*syntax.File, []byte, loadSt
 		})
 	}
 	loads := c.indexCalls(file, f)
-	return f, src, loads, ok
+	return f, loads, ok
 }
 
-// evalPackage evaluates one BUILD file.
-func (c *checker) evalPackage(p *pkgInfo) {
-	_, src, loads, ok := c.parse(p.file, true)
+// exec runs a parsed file with predeclared, as starlark.ExecFileOptions
+// does without parsing the source a second time.
+func exec(thread *starlark.Thread, f *syntax.File, predeclared starlark.StringDict) (starlark.StringDict, error) {
+	prog, err := starlark.FileProgram(f, predeclared.Has)
+	if err != nil {
+		return nil, err
+	}
+	g, err := prog.Init(thread, predeclared)
+	g.Freeze()
+	return g, err
+}
+
+// evalPackage evaluates one BUILD file, into a new record of p.
+func (c *checker) evalPackage(p *pkgInfo, src []byte) {
+	p.rec = &record{}
+	c.push(p.rec)
+	defer c.pop()
+	file := *c.intern(p.file)
+	// The indexes of a BUILD file serve only its own evaluation.
+	defer func() {
+		delete(c.calls, file)
+		delete(c.args, file)
+	}()
+	f, loads, ok := c.parse(file, src, true)
 	if !ok {
+		p.failed = true
 		return
 	}
-	thread, ok := c.newThread(p.file, p.path, loads)
+	thread, ok := c.newThread(file, p.path, loads)
 	if !ok {
 		p.failed = true
 		return
 	}
 	thread.SetLocal("pkg", p)
-	if _, err := starlark.ExecFileOptions(bazelDialect(), thread, p.file, src, c.buildGlobals()); err != nil {
+	if _, err := exec(thread, f, c.buildGlobals()); err != nil {
 		c.reportEvalError(err)
 		p.failed = true
 	}
@@ -389,20 +417,14 @@ func (c *checker) resolveLoad(pos syntax.Position, fromPkg, module string) (star
 	return m.globals, where
 }
 
-// loadBzl evaluates one of our .bzl files once.
+// loadBzl evaluates one of our .bzl files once. Where the file is and
+// whether it exists are checked at every load, so that each loader's
+// record holds what it saw.
 func (c *checker) loadBzl(pos syntax.Position, pkg, name string) *bzlModule {
 	key := "//" + pkg + ":" + name
-	if m, ok := c.bzls[key]; ok {
-		if m.loading {
-			c.errorf(pos, "load cycle through %s", key)
-			return nil
-		}
-		return m
-	}
 	file := filepath.Join(c.root, filepath.FromSlash(pkg), filepath.FromSlash(name))
-	if fi, err := os.Stat(file); err != nil || fi.IsDir() {
+	if c.stat(file) != "f" {
 		c.errorf(pos, "load(%q): file %s does not exist", key, c.rel(file))
-		c.bzls[key] = nil
 		return nil
 	}
 	if !c.isPackage(pkg) {
@@ -410,21 +432,42 @@ func (c *checker) loadBzl(pos syntax.Position, pkg, name string) *bzlModule {
 	} else if owner, _ := c.owningPackage(path.Join(pkg, name)); owner != pkg {
 		c.errorf(pos, "load(%q): %s belongs to package //%s", key, name, owner)
 	}
-	m := &bzlModule{label: key, pkg: pkg, loading: true}
+	if top := c.top(); !slices.Contains(top.mods, key) {
+		top.mods = append(top.mods, key)
+	}
+	if m, ok := c.bzls[key]; ok {
+		if m.loading {
+			c.errorf(pos, "load cycle through %s", key)
+			return nil
+		}
+		return m
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		c.errorf(pos, "load(%q): %v", key, err)
+		return nil
+	}
+	m := &bzlModule{label: key, pkg: pkg, file: *c.intern(file), hash: cache.Hash(src), rec: &record{}, loading: true}
 	c.bzls[key] = m
-	defer func() { m.loading = false }()
-	_, src, loads, ok := c.parse(file, false)
+	c.modHashes[key] = m.hash
+	c.modRecs[key] = m.rec
+	c.push(m.rec)
+	defer func() {
+		m.loading = false
+		c.pop()
+	}()
+	f, loads, ok := c.parse(m.file, src, false)
 	if !ok {
 		m.failed = true
 		return m
 	}
-	thread, ok := c.newThread(file, pkg, loads)
+	thread, ok := c.newThread(m.file, pkg, loads)
 	if !ok {
 		m.failed = true
 		return m
 	}
 	thread.SetLocal("bzl", m)
-	globals, err := starlark.ExecFileOptions(bazelDialect(), thread, file, src, c.bzlGlobals())
+	globals, err := exec(thread, f, c.bzlGlobals())
 	if err != nil {
 		c.reportEvalError(err)
 		m.failed = true
@@ -667,7 +710,7 @@ func (c *checker) exportsFilesBuiltin(thread *starlark.Thread, fn *starlark.Buil
 	for _, name := range stringsOf(srcs) {
 		c.stats.Attributes++
 		file := filepath.Join(c.root, filepath.FromSlash(p.path), filepath.FromSlash(name))
-		if _, err := os.Stat(file); err != nil {
+		if c.stat(file) == "-" {
 			c.errorf(pos, "exports_files: %s does not exist in package //%s", name, p.path)
 		}
 		if prev := p.targets[name]; prev != nil {
@@ -700,9 +743,29 @@ func (c *checker) globBuiltin(thread *starlark.Thread, fn *starlark.Builtin, arg
 	if exclude != nil {
 		excludes = stringsOf(exclude)
 	}
-	dir := filepath.Join(c.root, filepath.FromSlash(p.path))
+	files, err := c.globFiles(p.path, includes, excludes, excludeDirs)
+	if err != nil {
+		return nil, err
+	}
+	c.note(depGlob, p.path, encodeGlob(includes, excludes, excludeDirs), hashStrings(files))
+	if len(files) == 0 && !allowEmpty {
+		// Reported, not raised, so the rest of the package is checked too.
+		c.errorf(thread.CallFrame(1).Pos, "glob(%q) matches no files (Bazel 8 disallows empty globs unless allow_empty = True)", includes)
+	}
+	out := make([]starlark.Value, len(files))
+	for i, f := range files {
+		out[i] = starlark.String(f)
+	}
+	return starlark.NewList(out), nil
+}
+
+// globFiles lists the files of package pkg that a glob matches, sorted:
+// ** spans directories, subpackages are left out, and directories match
+// only when excludeDirs is 0.
+func (c *checker) globFiles(pkg string, includes, excludes []string, excludeDirs int) ([]string, error) {
+	dir := filepath.Join(c.root, filepath.FromSlash(pkg))
 	var files []string
-	err = filepath.WalkDir(dir, func(f string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(f string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -712,7 +775,7 @@ func (c *checker) globBuiltin(thread *starlark.Thread, fn *starlark.Builtin, arg
 			return nil
 		}
 		if d.IsDir() {
-			if c.isPackage(path.Join(p.path, rel)) {
+			if c.pkgAt(path.Join(pkg, rel)) != nil {
 				return filepath.SkipDir
 			}
 			if excludeDirs != 0 {
@@ -724,19 +787,8 @@ func (c *checker) globBuiltin(thread *starlark.Thread, fn *starlark.Builtin, arg
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 && !allowEmpty {
-		// Reported, not raised, so the rest of the package is checked too.
-		c.errorf(thread.CallFrame(1).Pos, "glob(%q) matches no files (Bazel 8 disallows empty globs unless allow_empty = True)", includes)
-	}
 	sort.Strings(files)
-	out := make([]starlark.Value, len(files))
-	for i, f := range files {
-		out[i] = starlark.String(f)
-	}
-	return starlark.NewList(out), nil
+	return files, err
 }
 
 func matchAny(patterns []string, rel string) bool {

@@ -323,6 +323,7 @@ func (c *checker) goModules(goModLabel string) ([]*goModule, error) {
 		return nil, fmt.Errorf("go_deps.from_file: go_mod %q must be a file of this repository", goModLabel)
 	}
 	file := filepath.Join(c.root, filepath.FromSlash(l.Pkg), l.Name)
+	c.envFiles = append(c.envFiles, c.rel(file))
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("go_deps.from_file: %v", err)

@@ -26,15 +26,33 @@ type labelRef struct {
 
 func (c *checker) addRef(r *labelRef) {
 	c.stats.Labels++
-	c.refs = append(c.refs, r)
+	c.top().refs = append(c.top().refs, r)
 }
 
+// resolveAll resolves the labels of the checked packages and of the .bzl
+// files they load. Packages the labels name are evaluated as needed; their
+// own labels are not resolved unless they are checked too.
 func (c *checker) resolveAll() {
-	for _, r := range c.refs {
-		if msg := c.resolve(r); msg != "" {
-			c.errorf(r.pos, "%s: %s", r.attr, msg)
+	seen := map[string]bool{}
+	for i := 0; i < len(c.checked); i++ {
+		p := c.checked[i]
+		for _, r := range append([]*record{p.rec}, c.modRecords(p.rec, seen, nil)...) {
+			for _, ref := range r.refs {
+				if msg := c.resolve(ref); msg != "" {
+					c.errorf(ref.pos, "%s: %s", ref.attr, msg)
+				}
+			}
 		}
 	}
+}
+
+// pkgEvaluated returns the package in dir, evaluated, or nil.
+func (c *checker) pkgEvaluated(dir string) *pkgInfo {
+	p := c.pkgAt(dir)
+	if p != nil {
+		c.ensure(p)
+	}
+	return p
 }
 
 // resolve returns why r names nothing (or nothing it may use), or "".
@@ -55,7 +73,7 @@ func (c *checker) resolve(r *labelRef) string {
 	if l.Repo != "" {
 		return c.resolveExternal(l)
 	}
-	p := c.packages[l.Pkg]
+	p := c.pkgEvaluated(l.Pkg)
 	if p == nil {
 		return fmt.Sprintf("%s: package //%s does not exist (no BUILD file)", r.label, l.Pkg)
 	}
@@ -69,7 +87,7 @@ func (c *checker) resolve(r *labelRef) string {
 		return ""
 	}
 	file := path.Join(l.Pkg, l.Name)
-	if _, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(file))); err == nil {
+	if c.stat(filepath.Join(c.root, filepath.FromSlash(file))) != "-" {
 		if owner, _ := c.owningPackage(file); owner != l.Pkg {
 			return fmt.Sprintf("%s: the file %s belongs to package //%s, not //%s", r.label, file, owner, l.Pkg)
 		}
@@ -147,7 +165,7 @@ func (c *checker) resolveVisibility(l label.Label) string {
 	if l.Repo != "" {
 		return ""
 	}
-	if p := c.packages[l.Pkg]; p != nil {
+	if p := c.pkgEvaluated(l.Pkg); p != nil {
 		if t := p.targets[l.Name]; t != nil && t.kind == "package_group" {
 			return ""
 		}
@@ -207,7 +225,7 @@ func (c *checker) visAdmits(v, owner, from string, seen map[string]bool) bool {
 		return false
 	}
 	seen[key] = true
-	gp := c.packages[l.Pkg]
+	gp := c.pkgEvaluated(l.Pkg)
 	if gp == nil || gp.targets[l.Name] == nil {
 		return false
 	}
