@@ -15,12 +15,10 @@ import (
 	"sort"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
-	"github.com/bazelbuild/bazel-gazelle/rule"
-	"github.com/bazelbuild/buildtools/build"
 
 	"github.com/protocol-forge/protocol-forge/tools/closure"
-	"github.com/protocol-forge/protocol-forge/tools/generate"
 	"github.com/protocol-forge/protocol-forge/tools/gosource"
+	"github.com/protocol-forge/protocol-forge/tools/internal/cache"
 	"github.com/protocol-forge/protocol-forge/tools/loadcheck"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
@@ -34,14 +32,35 @@ type Stats struct {
 
 func (s Stats) String() string { return s.Loading.String() + "\n" + s.Closure.String() }
 
-// Run checks the repository at root and returns every problem found as a
-// metadata.ErrorList, or another error when it could not check at all,
-// with the counts of the loading-phase and external closure checks.
-func Run(root string) (Stats, error) {
+// Run checks the repository at root, or only the protocols called
+// protocols (and the root files they use), and returns every problem found
+// as a metadata.ErrorList, or another error when it could not check at
+// all, with the counts of the loading-phase and external closure checks.
+//
+// A check of the whole repository keeps what the loading-phase check and
+// the staleness check found in the user's cache directory, keyed by the
+// content of what they read, and redoes only what changed since.
+func Run(root string, protocols ...string) (Stats, error) {
 	var stats Stats
 	var errs metadata.ErrorList
 	var err error
-	stats.Loading, err = loadcheck.Run(root)
+	var dirs []string
+	for _, name := range protocols {
+		if !metadata.IsProtocol(root, path.Join(metadata.ProtocolsDir, name)) {
+			return stats, fmt.Errorf("no protocol %q: %s has no %s", name, path.Join(metadata.ProtocolsDir, name), metadata.ManifestFile)
+		}
+		dirs = append(dirs, path.Join(metadata.ProtocolsDir, name))
+	}
+	opts := loadcheck.Options{}
+	if len(dirs) > 0 {
+		// The root package and protocols/ are what generated BUILD files
+		// name besides themselves (//:BUILD.bazel) and sit in.
+		opts.Packages = append([]string{"", metadata.ProtocolsDir}, dirs...)
+	} else if opts.CacheDir, err = cache.Dir("loadcheck"); err != nil {
+		opts.CacheDir = ""
+	}
+	loading, err := loadcheck.RunWith(root, opts)
+	stats.Loading = loading.Stats
 	if !errors.As(err, &errs) && err != nil {
 		return stats, err
 	}
@@ -50,21 +69,23 @@ func Run(root string) (Stats, error) {
 	if !errors.As(err, &closureErrs) && err != nil {
 		return stats, err
 	}
-	return stats, check(root, append(errs, closureErrs...))
+	return stats, check(root, protocols, loading, append(errs, closureErrs...))
 }
 
-func check(root string, errs metadata.ErrorList) error {
-	repo, err := spec.Load(root)
-	if err != nil {
-		return err
+func check(root string, protocols []string, loading *loadcheck.Result, errs metadata.ErrorList) error {
+	var repo *spec.Repo
+	var err error
+	if len(protocols) > 0 {
+		repo, err = spec.LoadProtocols(root, protocols)
+	} else {
+		repo, err = spec.Load(root)
 	}
-	repos, err := moduleRepos(root)
 	if err != nil {
 		return err
 	}
 	for _, p := range repo.Protocols {
 		for _, e := range p.Manifest {
-			if msg := resolves(root, repos, p, p.Source(e)); msg != "" {
+			if msg := resolves(root, loading, p, p.Source(e)); msg != "" {
 				errs = append(errs, &metadata.Error{
 					Path: path.Join(p.Dir, metadata.ManifestFile), Line: e.Line,
 					Msg: fmt.Sprintf("%s: %s", e.Path, msg),
@@ -77,11 +98,11 @@ func check(root string, errs metadata.ErrorList) error {
 		return err
 	}
 	errs = append(errs, gosource.Drift(bins)...)
-	stale, err := generate.Changes(root)
+	stale, err := staleFiles(root, repo, protocols)
 	if err != nil {
 		return err
 	}
-	for _, file := range sortedKeys(stale) {
+	for _, file := range stale {
 		errs = append(errs, &metadata.Error{Path: file, Msg: "is not what gazelle generates from the protocol's files: run `go run ./tools/forge generate` (or `bazel run //:gazelle`) and commit the result"})
 	}
 	errs.Sort()
@@ -89,10 +110,11 @@ func check(root string, errs metadata.ErrorList) error {
 }
 
 // resolves says why l, the source of a MANIFEST entry of p, names nothing,
-// or returns "" when it names a target or file.
-func resolves(root string, repos map[string]bool, p *spec.Protocol, l label.Label) string {
+// or returns "" when it names a target or file. It asks the loading-phase
+// check, which evaluated the BUILD files already, what they declare.
+func resolves(root string, loading *loadcheck.Result, p *spec.Protocol, l label.Label) string {
 	if l.Repo != "" && l.Repo != "@" {
-		if !repos[l.Repo] {
+		if repos := loading.Repositories(); repos != nil && !repos[l.Repo] {
 			return fmt.Sprintf("source %s is in repository @%s, which MODULE.bazel does not create", l, l.Repo)
 		}
 		return ""
@@ -104,11 +126,9 @@ func resolves(root string, repos map[string]bool, p *spec.Protocol, l label.Labe
 	if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(pkg), filepath.FromSlash(l.Name))); err == nil && !fi.IsDir() {
 		return ""
 	}
-	names, buildFile, err := targetNames(root, pkg)
-	if err != nil {
-		return err.Error()
-	}
-	if names[l.Name] {
+	names, buildFile, ok := loading.Targets(pkg)
+	if names[l.Name] || (!ok && buildFile != "") {
+		// Found, or the BUILD file did not load: its own error says why.
 		return ""
 	}
 	where := fmt.Sprintf("//%s:%s", pkg, l.Name)
@@ -117,85 +137,6 @@ func resolves(root string, repos map[string]bool, p *spec.Protocol, l label.Labe
 	}
 	return fmt.Sprintf("source %s does not exist: no target %q in %s and no such file; add it (an alias to the binary's label, say) or map the entry with `# gazelle:%s %s LABEL`",
 		where, l.Name, buildFile, spec.SourceDirective, "PATH")
-}
-
-// targetNames returns the names of the rules in pkg's BUILD file.
-func targetNames(root, pkg string) (map[string]bool, string, error) {
-	for _, name := range spec.BuildFileNames {
-		file := path.Join(pkg, name)
-		f, err := rule.LoadFile(filepath.Join(root, filepath.FromSlash(file)), pkg)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, file, err
-		}
-		names := map[string]bool{}
-		for _, r := range f.Rules {
-			names[r.Name()] = true
-		}
-		return names, file, nil
-	}
-	return nil, "", nil
-}
-
-// moduleRepos returns the repository names MODULE.bazel makes visible: its
-// bazel_deps (by repo_name when given) and every use_repo.
-func moduleRepos(root string) (map[string]bool, error) {
-	file := filepath.Join(root, "MODULE.bazel")
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]bool{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	f, err := build.ParseModule(file, data)
-	if err != nil {
-		return nil, err
-	}
-	repos := map[string]bool{}
-	for _, stmt := range f.Stmt {
-		call, ok := stmt.(*build.CallExpr)
-		if !ok {
-			if assign, isAssign := stmt.(*build.AssignExpr); isAssign {
-				call, ok = assign.RHS.(*build.CallExpr)
-			}
-			if !ok {
-				continue
-			}
-		}
-		switch build.FormatString(call.X) {
-		case "bazel_dep":
-			name, repoName := "", ""
-			for _, arg := range call.List {
-				if a, ok := arg.(*build.AssignExpr); ok {
-					if s, ok := a.RHS.(*build.StringExpr); ok {
-						switch build.FormatString(a.LHS) {
-						case "name":
-							name = s.Value
-						case "repo_name":
-							repoName = s.Value
-						}
-					}
-				}
-			}
-			if repoName != "" {
-				name = repoName
-			}
-			repos[name] = true
-		case "use_repo":
-			for _, arg := range call.List[min(1, len(call.List)):] {
-				switch a := arg.(type) {
-				case *build.StringExpr:
-					repos[a.Value] = true
-				case *build.AssignExpr:
-					repos[build.FormatString(a.LHS)] = true
-				}
-			}
-		}
-	}
-	return repos, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -19,8 +19,15 @@ func RulesPkgString(s string) (string, error) {
 	if strings.Contains(s, "$(") {
 		return "", fmt.Errorf("%q contains \"$(\", which rules_pkg reads as a variable reference and cannot write literally", s)
 	}
-	return strings.NewReplacer("{", "{{", "}", "}}").Replace(s), nil
+	return bracesDoubled.Replace(s), nil
 }
+
+// The replacers are built once: generation escapes several control fields
+// of every protocol and variant.
+var (
+	bracesDoubled          = strings.NewReplacer("{", "{{", "}", "}}")
+	percentsAndBackslashes = strings.NewReplacer("%", "%%", `\`, `\\`)
+)
 
 // SystemdValue returns s written for the value of a systemd unit setting
 // that systemd takes as text after expanding specifiers (Description=,
@@ -36,7 +43,7 @@ func SystemdValue(s string) (string, error) {
 			return "", fmt.Errorf("%q has a control character, which a systemd setting cannot hold", s)
 		}
 	}
-	return strings.NewReplacer("%", "%%", `\`, `\\`).Replace(s), nil
+	return percentsAndBackslashes.Replace(s), nil
 }
 
 // SystemdExec returns a path written as the executable of ExecStart=: as

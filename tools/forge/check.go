@@ -5,11 +5,12 @@ import (
 	"io"
 
 	"github.com/protocol-forge/protocol-forge/tools/check"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
 func init() {
 	commands["check"] = command{
-		summary: "check every protocol's metadata, MANIFEST sources and generated BUILD file, load every Starlark file as Bazel would, and walk our Go targets through the BUILD files go_deps generates",
+		summary: "check every protocol's metadata, MANIFEST sources and generated BUILD file, load every Starlark file as Bazel would, and walk our Go targets through the BUILD files go_deps generates; protocols/<name> arguments limit it to those protocols",
 		run:     runCheck,
 	}
 }
@@ -22,7 +23,12 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stats, err := check.Run(root)
+	// protocols/<name> arguments check those protocols alone.
+	protocols, err := spec.ProtocolNames(root, fs.Args())
+	if err != nil {
+		return err
+	}
+	stats, err := check.Run(root, protocols...)
 	if *verbose {
 		fmt.Fprintln(stdout, stats)
 	}

@@ -113,3 +113,55 @@ func TestCheckReportsMetadataErrors(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1, %q", code, stderr, want)
 	}
 }
+
+// protocols/<name> arguments check those protocols and the root files
+// they use, and nothing of the others: a broken protocol elsewhere fails
+// a check of the whole repository, not theirs.
+func TestCheckNamedProtocols(t *testing.T) {
+	root := checkWorkspace(t, map[string]string{
+		"protocols/geth/BUILD.bazel": "alias(\n    name = \"geth\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n\nalias(\n    name = \"clef\",\n    actual = \"@com_github_ethereum_go_ethereum//cmd/evm\",\n)\n",
+	})
+	write(t, filepath.Join(root, "protocols/btcd/MANIFEST"), "/usr/local/bin/btcd\n")
+	write(t, filepath.Join(root, "protocols/btcd/btcd"), "#!/bin/sh\n")
+	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
+		t.Fatalf("generate: %s", stderr)
+	}
+	// btcd breaks three ways: its metadata, its BUILD file and staleness.
+	write(t, filepath.Join(root, "protocols/btcd/TARGETS"), "xenial\n")
+	build := filepath.Join(root, "protocols/btcd/BUILD.bazel")
+	data, err := os.ReadFile(build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, build, strings.Replace(string(data), "pkg_tar(", "pkg_tarr(", 1))
+	write(t, filepath.Join(root, "protocols/btcd/VERSION"), "v0.26.3\n")
+
+	if code, stdout, stderr := runForge("check", "-repo_root", root, "protocols/geth"); code != 0 {
+		t.Errorf("check protocols/geth: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if code, _, stderr := runForge("check", "-repo_root", root, filepath.Join(root, "protocols/geth"), "protocols/btcd"); code != 1 || !strings.Contains(stderr, "protocols/btcd/TARGETS:1") {
+		t.Errorf("check protocols/geth protocols/btcd: exit %d, stderr %q; want btcd's errors", code, stderr)
+	}
+	if code, _, stderr := runForge("check", "-repo_root", root); code != 1 || !strings.Contains(stderr, "protocols/btcd/TARGETS:1") {
+		t.Errorf("check: exit %d, stderr %q; want btcd's errors", code, stderr)
+	}
+	// A protocol with a mistake of its own is reported when named.
+	write(t, filepath.Join(root, "protocols/geth/VERSION"), "v1.14.13\n")
+	want := "protocols/geth/BUILD.bazel: is not what gazelle generates"
+	if code, _, stderr := runForge("check", "-repo_root", root, "protocols/geth"); code != 1 || !strings.Contains(stderr, want) || strings.Contains(stderr, "btcd") {
+		t.Errorf("check protocols/geth after a change: exit %d, stderr %q; want only %q", code, stderr, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tools"}, "forge check: tools is not a protocol directory: name protocols/<name>\n"},
+		{[]string{"protocols/nope"}, "forge check: protocols/nope is not a protocol directory: protocols/nope has no such directory\n"},
+		{[]string{"protocols/geth/VERSION"}, "forge check: protocols/geth/VERSION is not a protocol directory: name protocols/<name>\n"},
+	} {
+		code, _, stderr := runForge(append([]string{"check", "-repo_root", root}, tc.args...)...)
+		if code != 1 || stderr != tc.want {
+			t.Errorf("check %v: exit %d, stderr %q; want 1, %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

@@ -300,3 +300,22 @@ func TestGenerateErrorsNameRepositoryFiles(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want an error naming protocols/geth/BUILD.bazel in the repository", code, stderr)
 	}
 }
+
+// A named protocol is generated from its own files and the root's alone:
+// another protocol's broken metadata neither fails the run nor is read.
+func TestGenerateNamedProtocolIgnoresOthers(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	write(t, filepath.Join(root, "protocols/btcd/MANIFEST"), "/usr/local/bin/btcd\n")
+	write(t, filepath.Join(root, "protocols/btcd/TARGETS"), "xenial\n")
+	write(t, filepath.Join(root, "protocols/geth/VERSION"), "v1.14.13\n")
+	if code, _, stderr := runForge("generate", "-repo_root", root); code != 1 || !strings.Contains(stderr, "protocols/btcd/TARGETS:1") {
+		t.Errorf("generate: exit %d, stderr %q; want btcd's error", code, stderr)
+	}
+	code, stdout, stderr := runForge("generate", "-repo_root", root, "protocols/geth")
+	if code != 0 || stdout != "wrote protocols/geth/BUILD.bazel\n" {
+		t.Errorf("generate protocols/geth: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "protocols/btcd/BUILD.bazel")); err == nil {
+		t.Error("generate protocols/geth wrote btcd's BUILD file")
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update"
 	"github.com/bazelbuild/bazel-gazelle/language"
@@ -58,7 +57,7 @@ func changes(root, stage string, dirs []string) (map[string][]byte, error) {
 	if err != nil || len(targets) == 0 {
 		return nil, err
 	}
-	if err := Gazelle(root, append([]string{"-experimental_write_build_files_dir", stage}, targets...)...); err != nil {
+	if err := gazelleInBatches(root, stage, targets); err != nil {
 		return nil, err
 	}
 	out := map[string][]byte{}
@@ -80,6 +79,90 @@ func changes(root, stage string, dirs []string) (map[string][]byte, error) {
 	return out, err
 }
 
+// batchSize is how many protocol directories one run of gazelle visits at
+// most. Gazelle keeps every package it visits in memory until the run ends
+// (to resolve dependencies across packages, which forge's rules do not
+// have): one run over thousands of protocols would need gigabytes.
+var batchSize = 100
+
+// gazelleInBatches runs gazelle over the directories targets and every
+// directory under them, writing into stage, in runs of at most batchSize
+// protocol directories (with theirs under them) each. Each run configures
+// each directory from its parents' BUILD files, as one run over all would.
+// Metadata errors of all runs are reported together.
+//
+// The directories are listed, not recursed into (-r=false): a recursive
+// run of gazelle's walk reads and parses every BUILD file of the whole
+// repository in the background, to warm its cache, whatever directories
+// it was given. -index=none: nor does it index Go libraries, for under
+// protocols/ only the forge language generates (protocols/BUILD.bazel:
+// gazelle:lang forge) and it resolves nothing.
+func gazelleInBatches(root, stage string, targets []string) error {
+	args := []string{"-index=none", "-r=false", "-experimental_write_build_files_dir", stage}
+	whole := filepath.Join(root, metadata.ProtocolsDir)
+	var units [][]string // per protocol directory: it and its subdirectories
+	var first []string   // protocols/ itself, when it is given
+	if len(targets) == 1 && targets[0] == whole {
+		first = []string{whole}
+		entries, err := os.ReadDir(whole)
+		if err != nil {
+			return err
+		}
+		targets = nil
+		for _, e := range entries {
+			if e.IsDir() {
+				targets = append(targets, filepath.Join(whole, e.Name()))
+			}
+		}
+	}
+	for _, t := range targets {
+		var dirs []string
+		err := filepath.WalkDir(t, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		units = append(units, dirs)
+	}
+	var runs [][]string
+	run := append([]string(nil), first...)
+	n := 0
+	for _, u := range units {
+		if n == batchSize {
+			runs, run, n = append(runs, run), nil, 0
+		}
+		run = append(run, u...)
+		n++
+	}
+	if len(run) > 0 {
+		runs = append(runs, run)
+	}
+	var errs metadata.ErrorList
+	seen := map[metadata.Error]bool{}
+	for _, dirs := range runs {
+		err := Gazelle(root, append(append([]string(nil), args...), dirs...)...)
+		var list metadata.ErrorList
+		switch {
+		case errors.As(err, &list):
+			// The root's errors come back from every run.
+			for _, e := range list {
+				if !seen[*e] {
+					seen[*e] = true
+					errs = append(errs, e)
+				}
+			}
+		case err != nil:
+			return err
+		}
+	}
+	errs.Sort()
+	return errs.Err()
+}
+
 // protocolDirs returns the absolute directories gazelle visits: protocols/
 // as a whole, or the named protocol directories, each of which must be a
 // directory under protocols/.
@@ -93,25 +176,13 @@ func protocolDirs(root string, dirs []string) ([]string, error) {
 		}
 		return []string{whole}, nil
 	}
+	names, err := spec.ProtocolNames(root, dirs)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for _, d := range dirs {
-		rel := filepath.ToSlash(filepath.Clean(d))
-		if filepath.IsAbs(d) {
-			r, err := filepath.Rel(root, d)
-			if err != nil {
-				return nil, err
-			}
-			rel = filepath.ToSlash(r)
-		}
-		name, ok := strings.CutPrefix(rel, metadata.ProtocolsDir+"/")
-		if !ok || name == "" || strings.Contains(name, "/") {
-			return nil, fmt.Errorf("%s is not a protocol directory: name protocols/<name>", d)
-		}
-		abs := filepath.Join(root, filepath.FromSlash(rel))
-		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("%s is not a protocol directory: %s has no such directory", d, rel)
-		}
-		out = append(out, abs)
+	for _, name := range names {
+		out = append(out, filepath.Join(root, metadata.ProtocolsDir, name))
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@
 package gosource
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -227,10 +228,20 @@ func stringDict(e build.Expr) map[string]string {
 func buildRules(root, dir string) (map[string]*rule.Rule, error) {
 	rules := map[string]*rule.Rule{}
 	for _, name := range spec.BuildFileNames {
-		f, err := rule.LoadFile(filepath.Join(root, filepath.FromSlash(dir), name), dir)
+		file := filepath.Join(root, filepath.FromSlash(dir), name)
+		data, err := os.ReadFile(file)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		// A file that never names the kinds holds none of their rules:
+		// most protocols' BUILD files need no parse here.
+		if !bytes.Contains(data, []byte(crossBinaryKind)) && !bytes.Contains(data, []byte(binaryKind)) {
+			break
+		}
+		f, err := rule.LoadData(file, dir, data)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -51,6 +52,10 @@ type Repo struct {
 	Maintainer    string
 	RepositoryURL string
 	Protocols     []*Protocol
+
+	// byDir indexes Protocols for Protocol, which gazelle calls for every
+	// directory it visits.
+	byDir map[string]*Protocol
 }
 
 // Protocol is one protocol's metadata and directives.
@@ -80,6 +85,9 @@ func (p *Protocol) Source(e metadata.Entry) label.Label {
 
 // Protocol returns the protocol whose directory is rel, or nil.
 func (r *Repo) Protocol(rel string) *Protocol {
+	if len(r.byDir) == len(r.Protocols) && r.byDir != nil {
+		return r.byDir[rel]
+	}
 	for _, p := range r.Protocols {
 		if p.Dir == rel {
 			return p
@@ -104,11 +112,55 @@ func Load(root string) (*Repo, error) {
 // directives and that protocol's files, nothing of the others, so that a
 // build action that renders one protocol reads only its declared inputs.
 func LoadProtocol(root, name string) (*Repo, error) {
-	dir := path.Join(metadata.ProtocolsDir, name)
-	if !metadata.IsProtocol(root, dir) {
-		return nil, fmt.Errorf("no protocol %q: %s has no %s", name, dir, metadata.ManifestFile)
+	return LoadProtocols(root, []string{name})
+}
+
+// ProtocolNames returns the names of the protocol directories args name,
+// as `forge generate` and `forge check` take them: protocols/<name>,
+// relative to root or absolute, each an existing directory.
+func ProtocolNames(root string, args []string) ([]string, error) {
+	var names []string
+	for _, arg := range args {
+		rel := filepath.ToSlash(filepath.Clean(arg))
+		if filepath.IsAbs(arg) {
+			r, err := filepath.Rel(root, arg)
+			if err != nil {
+				return nil, err
+			}
+			rel = filepath.ToSlash(r)
+		}
+		name, ok := strings.CutPrefix(rel, metadata.ProtocolsDir+"/")
+		if !ok || name == "" || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("%s is not a protocol directory: name %s/<name>", arg, metadata.ProtocolsDir)
+		}
+		if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%s is not a protocol directory: %s has no such directory", arg, rel)
+		}
+		names = append(names, name)
 	}
-	return load(root, func() ([]*metadata.Protocol, error) { return metadata.LoadDirs(root, []string{dir}) })
+	return names, nil
+}
+
+// LoadProtocols is Load for the protocols called names: the root's
+// directives and those protocols' files, nothing of the others, so that
+// `forge generate protocols/<name>` and `forge check protocols/<name>` cost
+// the same in a repository of thousands of protocols as in one of a few,
+// and another protocol's mistake does not stop them.
+func LoadProtocols(root string, names []string) (*Repo, error) {
+	seen := map[string]bool{}
+	var dirs []string
+	for _, name := range names {
+		dir := path.Join(metadata.ProtocolsDir, name)
+		if strings.Contains(name, "/") || !metadata.IsProtocol(root, dir) {
+			return nil, fmt.Errorf("no protocol %q: %s has no %s", name, dir, metadata.ManifestFile)
+		}
+		if !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
+	}
+	sort.Strings(dirs)
+	return load(root, func() ([]*metadata.Protocol, error) { return metadata.LoadDirs(root, dirs) })
 }
 
 func load(root string, protocolsOf func() ([]*metadata.Protocol, error)) (*Repo, error) {
@@ -161,6 +213,10 @@ func load(root string, protocolsOf func() ([]*metadata.Protocol, error)) (*Repo,
 			}
 		}
 		r.Protocols = append(r.Protocols, p)
+	}
+	r.byDir = make(map[string]*Protocol, len(r.Protocols))
+	for _, p := range r.Protocols {
+		r.byDir[p.Dir] = p
 	}
 	errs.Sort()
 	if len(errs) > 0 {

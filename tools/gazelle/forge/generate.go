@@ -55,7 +55,9 @@ const (
 func (*forgeLang) GenerateRules(args language.GenerateArgs) language.GenerateResult {
 	var res language.GenerateResult
 	fc := getConfig(args.Config)
-	if fc == nil {
+	if fc == nil || !fc.covers(args.Rel) {
+		// A protocol whose metadata was not loaded is not this run's to
+		// change: without it, every generated rule would look stale.
 		return res
 	}
 	generated := map[string]bool{}
