@@ -35,8 +35,9 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	}
 	// Only the named protocol: Bazel's render action declares its files
 	// alone, and without a sandbox the others would be read (and a mistake
-	// in one would fail every render) untracked.
-	repo, err := spec.LoadProtocol(root, *name)
+	// in one would fail every render) untracked. In a sandbox each input is
+	// a symlink to the source tree, which is fine here.
+	repo, err := spec.LoadActionProtocol(root, *name)
 	if err = reported(stderr, err); err != nil {
 		return err
 	}

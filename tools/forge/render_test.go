@@ -133,3 +133,35 @@ func TestRenderRejectsPathsThePackageOwns(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1, %q", code, stderr, want)
 	}
 }
+
+// Bazel's sandboxes give the render action its declared inputs as symlinks
+// to the files in the source tree, outside the action's root: render reads
+// them (a checkout's symlinks out of the repository stay errors).
+func TestRenderInASandboxLayout(t *testing.T) {
+	source := checkWorkspace(t, map[string]string{
+		"protocols/geth/README.md": "# geth\n\nGo Ethereum, the execution client of Ethereum.\n",
+		"protocols/geth/TARGETS":   "static\n",
+	})
+	execroot := t.TempDir()
+	for _, rel := range []string{"BUILD.bazel", "protocols/geth/BUILD.bazel", "protocols/geth/MANIFEST", "protocols/geth/VERSION", "protocols/geth/TARGETS", "protocols/geth/README.md"} {
+		link := filepath.Join(execroot, rel)
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join(source, rel), link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(execroot, "bazel-out/k8-fastbuild/bin/protocols/geth/deb_files_static")
+	code, _, stderr := runForge("render", "-repo_root", execroot, "-protocol", "geth", "-target", "static", "-out", out)
+	if code != 0 {
+		t.Fatalf("render in a sandbox layout: exit %d: %s", code, stderr)
+	}
+	want := t.TempDir()
+	if code, _, stderr := runForge("render", "-repo_root", source, "-protocol", "geth", "-target", "static", "-out", want); code != 0 {
+		t.Fatalf("render in the checkout: exit %d: %s", code, stderr)
+	}
+	if d := diffTrees(snapshot(t, want), snapshot(t, out)); len(d) > 0 {
+		t.Errorf("the sandbox layout renders differently: %v", d)
+	}
+}

@@ -207,10 +207,23 @@ func LoadAll(root string) ([]*Protocol, error) {
 // LoadDirs loads the protocols in dirs (slash-separated, relative to root),
 // returning all of their errors together as an ErrorList.
 func LoadDirs(root string, dirs []string) ([]*Protocol, error) {
+	return loadDirs(root, dirs, false)
+}
+
+// LoadActionInputs is LoadDirs for a Bazel action's inputs: Bazel's
+// sandboxes lay out each declared input as a symlink to the file in the
+// source tree, outside the action's root, so a symlink may lead anywhere
+// (to a regular file still). A checkout is read with LoadDirs, which
+// follows symlinks only inside the repository.
+func LoadActionInputs(root string, dirs []string) ([]*Protocol, error) {
+	return loadDirs(root, dirs, true)
+}
+
+func loadDirs(root string, dirs []string, symlinksAnywhere bool) ([]*Protocol, error) {
 	var protocols []*Protocol
 	var errs ErrorList
 	for _, dir := range dirs {
-		p, err := Load(root, dir)
+		p, err := load(root, dir, symlinksAnywhere)
 		var list ErrorList
 		switch {
 		case errors.As(err, &list):
@@ -229,8 +242,12 @@ func LoadDirs(root string, dirs []string) ([]*Protocol, error) {
 // relative to root. Problems in the files come back as an ErrorList; a
 // directory without a MANIFEST gives ErrNotProtocol.
 func Load(root, rel string) (*Protocol, error) {
+	return load(root, rel, false)
+}
+
+func load(root, rel string, symlinksAnywhere bool) (*Protocol, error) {
 	dir := filepath.Join(root, filepath.FromSlash(rel))
-	r := reader{root: root, dir: dir, rel: rel}
+	r := reader{root: root, dir: dir, rel: rel, symlinksAnywhere: symlinksAnywhere}
 	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		r.errs.add(rel, 0, "is a symlink: a protocol is a directory of the repository (Bazel does not follow a symlinked package either)")
 		return nil, r.errs
@@ -336,7 +353,10 @@ func firstParagraph(markdown string) string {
 // reader parses the files of one protocol directory, collecting errors.
 type reader struct {
 	root, dir, rel string
-	errs           ErrorList
+	// symlinksAnywhere lets a symlink lead outside root, as every input of
+	// a sandboxed Bazel action does.
+	symlinksAnywhere bool
+	errs             ErrorList
 }
 
 func (r *reader) path(file string) string { return path.Join(r.rel, file) }
@@ -364,7 +384,7 @@ func (r *reader) read(file string) (string, bool, error) {
 		if err != nil {
 			return "", false, err
 		}
-		if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		if rel, err := filepath.Rel(root, target); !r.symlinksAnywhere && (err != nil || rel == ".." || strings.HasPrefix(rel, "../")) {
 			r.errs.add(r.path(file), 0, "is a symlink to %s, outside the repository: a clone or a Bazel sandbox would not have it", target)
 			return "", false, nil
 		}

@@ -163,6 +163,17 @@ func LoadProtocols(root string, names []string) (*Repo, error) {
 	return load(root, func() ([]*metadata.Protocol, error) { return metadata.LoadDirs(root, dirs) })
 }
 
+// LoadActionProtocol is LoadProtocol as a Bazel action (forge render in
+// deb_files) reads its inputs: each may be a symlink to a file anywhere,
+// as the sandbox lays them out (metadata.LoadActionInputs).
+func LoadActionProtocol(root, name string) (*Repo, error) {
+	dir := path.Join(metadata.ProtocolsDir, name)
+	if strings.Contains(name, "/") || !metadata.IsProtocol(root, dir) {
+		return nil, fmt.Errorf("no protocol %q: %s has no %s", name, dir, metadata.ManifestFile)
+	}
+	return load(root, func() ([]*metadata.Protocol, error) { return metadata.LoadActionInputs(root, []string{dir}) })
+}
+
 func load(root string, protocolsOf func() ([]*metadata.Protocol, error)) (*Repo, error) {
 	r := &Repo{Root: root, Maintainer: DefaultMaintainer}
 	var errs metadata.ErrorList
