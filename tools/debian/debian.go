@@ -5,14 +5,13 @@
 package debian
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
@@ -383,37 +382,19 @@ func layoutText(layout [][2]string) string {
 	return b.String()
 }
 
-// Write writes every rendered file under dir, which must hold no file yet
-// (empty directories, such as Bazel creates for declared outputs, are
-// fine): a file left from an earlier render would be packaged with this
-// one, and a symlink placed there would be written through. Files are
-// created, never opened if they exist, so nothing outside dir is touched.
+// Write writes every rendered file under dir. Each file is created, never
+// opened if something is at its path already (a symlink planted there is
+// not written through): Bazel deletes an action's declared outputs before
+// it runs, so only a mistake finds one. Other files in dir are left alone;
+// Bazel packages only the declared outputs, and by hand -out should be a
+// fresh directory.
 func (pkg *Package) Write(dir string) error {
-	if fi, err := os.Lstat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
-		}
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() {
-				return fmt.Errorf("%s is not empty (%s): render writes into an empty directory, so that nothing stale is packaged", dir, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
 	for _, f := range pkg.Files {
 		dest := filepath.Join(dir, filepath.FromSlash(f.Name))
 		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			return err
 		}
-		out, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.Mode)
+		out, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, f.Mode)
 		if err != nil {
 			return err
 		}
