@@ -259,7 +259,7 @@ func ControlFor(repo *spec.Repo, p *spec.Protocol, t metadata.Target) Control {
 		Priority:     Priority,
 		Architecture: Architecture,
 		Maintainer:   repo.Maintainer,
-		Description:  synopsis(p.Name, p.Description) + "\n" + wrap(extended(p), 72),
+		Description:  description(p),
 		Homepage:     p.Upstream,
 		Distribution: t.Variant.Distribution,
 		Urgency:      Urgency,
@@ -308,6 +308,28 @@ func (c Control) String() string {
 	fmt.Fprintf(&b, "Description: %s\n", description)
 	field("Homepage", c.Homepage)
 	return b.String()
+}
+
+// description is the Description field: the synopsis, then the extended
+// description wrapped. A synopsis cut from a long first sentence can equal
+// the extended description's first line, which lintian reports
+// (description-synopsis-is-duplicated); it is cut a word shorter then.
+func description(p *spec.Protocol) string {
+	short := synopsis(p.Name, p.Description)
+	long := wrap(extended(p), 72)
+	first, _, _ := strings.Cut(long, "\n")
+	for short == first {
+		i := strings.LastIndexByte(short, ' ')
+		if i < 0 {
+			break
+		}
+		short = strings.TrimRight(short[:i], " ,:;-(")
+		if open := strings.LastIndexByte(short, '('); open > strings.LastIndexByte(short, ')') {
+			// Not an unbalanced parenthesis, cut before it.
+			short = strings.TrimRight(short[:open], " ,:;-")
+		}
+	}
+	return short + "\n" + long
 }
 
 // extended is the extended description: the README's first paragraph and

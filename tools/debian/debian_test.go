@@ -237,3 +237,17 @@ func TestHostileReadme(t *testing.T) {
 		}
 	}
 }
+
+// A synopsis cut from a first sentence longer than a line never equals the
+// extended description's first line (lintian's
+// description-synopsis-is-duplicated), as op-geth's did.
+func TestSynopsisIsNotTheFirstExtendedLine(t *testing.T) {
+	pkg := renderDefault(t, map[string]string{"protocols/juno/README.md": "# juno\n\nThe execution client of OP Stack chains (Optimism, Base, ...): go-ethereum with the rollup's changes.\n"})
+	lines := strings.Split(pkg.Control.Description, "\n")
+	if len(lines) < 2 || lines[0] == lines[1] {
+		t.Errorf("synopsis repeated as the first extended line:\n%s", pkg.Control.Description)
+	}
+	if strings.Count(lines[0], "(") != strings.Count(lines[0], ")") {
+		t.Errorf("synopsis %q leaves a parenthesis open", lines[0])
+	}
+}
