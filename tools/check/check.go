@@ -79,6 +79,9 @@ func check(root string, protocols []string, loading *loadcheck.Result, errs meta
 		repo, err = spec.LoadProtocols(root, protocols)
 	} else {
 		repo, err = spec.Load(root)
+		if err == nil {
+			errs = append(errs, spec.SharedPaths(repo)...)
+		}
 	}
 	if err != nil {
 		return err

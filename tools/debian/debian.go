@@ -73,7 +73,9 @@ type File struct {
 type Control struct {
 	Package, Version, Section, Priority, Architecture string
 	Depends                                           []string
-	Maintainer                                        string
+	// Conflicts are the packages that install a path this one does.
+	Conflicts  []string
+	Maintainer string
 	// Description is the synopsis line, then the extended description.
 	Description  string
 	Homepage     string
@@ -267,6 +269,7 @@ func ControlFor(repo *spec.Repo, p *spec.Protocol, t metadata.Target) Control {
 	if t.Variant.Libc {
 		c.Depends = []string{"libc6"}
 	}
+	c.Conflicts = p.Conflicts
 	return c
 }
 
@@ -298,6 +301,7 @@ func (c Control) String() string {
 	field("Priority", c.Priority)
 	field("Architecture", c.Architecture)
 	field("Depends", strings.Join(c.Depends, ", "))
+	field("Conflicts", strings.Join(c.Conflicts, ", "))
 	field("Maintainer", c.Maintainer)
 	description, err := escape.ControlField(c.Description, true)
 	if err != nil {

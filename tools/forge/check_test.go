@@ -165,3 +165,47 @@ func TestCheckNamedProtocols(t *testing.T) {
 		}
 	}
 }
+
+// Two protocols whose packages install the same path must declare each
+// other with forge_conflicts, or dpkg fails halfway through installing the
+// second; the pkg_deb of each then declares Conflicts.
+func TestCheckSharedPathsNeedConflicts(t *testing.T) {
+	root := checkWorkspace(t, map[string]string{
+		"protocols/geth/BUILD.bazel": "# gazelle:forge_source /usr/local/bin/geth @com_github_ethereum_go_ethereum//cmd/geth\n# gazelle:forge_source /usr/local/bin/clef @com_github_ethereum_go_ethereum//cmd/clef\n",
+	})
+	write(t, filepath.Join(root, "protocols/op-geth/MANIFEST"), "/usr/local/bin/geth\n")
+	write(t, filepath.Join(root, "protocols/op-geth/BUILD.bazel"), "# gazelle:forge_source /usr/local/bin/geth @com_github_ethereum_go_ethereum//cmd/geth\n")
+	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
+		t.Fatalf("generate: %s", stderr)
+	}
+	code, _, stderr := runForge("check", "-repo_root", root)
+	for _, want := range []string{
+		"protocols/geth/MANIFEST:1: /usr/local/bin/geth: op-geth's package installs /usr/local/bin/geth too; declare `# gazelle:forge_conflicts op-geth` in geth's BUILD file",
+		"protocols/op-geth/MANIFEST:1: /usr/local/bin/geth: geth's package installs /usr/local/bin/geth too; declare `# gazelle:forge_conflicts geth` in op-geth's BUILD file",
+	} {
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("check: exit %d, stderr:\n%s\nwant a line:\n%s", code, stderr, want)
+		}
+	}
+	appendFile(t, filepath.Join(root, "protocols/geth/BUILD.bazel"), "# gazelle:forge_conflicts op-geth\n")
+	appendFile(t, filepath.Join(root, "protocols/op-geth/BUILD.bazel"), "# gazelle:forge_conflicts geth\n")
+	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
+		t.Fatalf("generate: %s", stderr)
+	}
+	if _, _, stderr := runForge("check", "-repo_root", root); strings.Contains(stderr, "forge_conflicts") {
+		t.Errorf("check still asks for forge_conflicts:\n%s", stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "protocols/op-geth/BUILD.bazel"))
+	if err != nil || !strings.Contains(string(data), `conflicts = ["geth"],`) {
+		t.Errorf("op-geth's pkg_deb declares no conflict with geth:\n%s", data)
+	}
+}
+
+func appendFile(t *testing.T, name, content string) {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, name, string(data)+content)
+}

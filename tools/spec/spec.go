@@ -31,10 +31,11 @@ const (
 	UpstreamDirective      = "forge_upstream"       // protocol: the upstream project's web address
 	VersionArgsDirective   = "forge_version_args"   // protocol: arguments that make the service print its version
 	EnableServiceDirective = "forge_enable_service" // protocol: "true" to enable and start the service on install
+	ConflictsDirective     = "forge_conflicts"      // protocol: protocols whose .deb installs a path this one's does
 )
 
 // Directives lists every directive forge knows, for gazelle's KnownDirectives.
-var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective}
+var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective, ConflictsDirective}
 
 // DefaultVersionArgs make most node binaries print their version.
 var DefaultVersionArgs = []string{"version"}
@@ -71,6 +72,10 @@ type Protocol struct {
 	VersionArgs []string
 	// EnableService makes the .deb enable and start the service on install.
 	EnableService bool
+	// Conflicts are the protocols whose packages install a path this
+	// one's installs too; the .deb declares Conflicts with them, so that
+	// dpkg refuses to install both instead of failing halfway.
+	Conflicts []string
 }
 
 // Source returns the label the content of entry e comes from: its
@@ -106,6 +111,61 @@ func (r *Repo) ByName(name string) *Protocol {
 // metadata.ErrorList.
 func Load(root string) (*Repo, error) {
 	return load(root, func() ([]*metadata.Protocol, error) { return metadata.LoadAll(root) })
+}
+
+// SharedPaths reports every pair of protocols whose packages install the
+// same path (or one a directory above the other's) without declaring
+// forge_conflicts with each other: dpkg would fail to install the second
+// halfway through. It needs every protocol: forge check runs it over the
+// whole repository. (Generation does not: the corpus of the system we
+// replace has such pairs, and its files must still generate.)
+func SharedPaths(r *Repo) metadata.ErrorList {
+	var errs metadata.ErrorList
+	for i, p := range r.Protocols {
+		for _, q := range r.Protocols[i+1:] {
+			e, f, ok := overlap(p, q)
+			if !ok {
+				continue
+			}
+			for _, side := range []struct {
+				a, b  *Protocol
+				entry metadata.Entry
+				other string
+			}{{p, q, e, f.Path}, {q, p, f, e.Path}} {
+				if !contains(side.a.Conflicts, side.b.Name) {
+					errs = append(errs, &metadata.Error{
+						Path: path.Join(side.a.Dir, metadata.ManifestFile), Line: side.entry.Line,
+						Msg: fmt.Sprintf("%s: %s's package installs %s too; declare `# gazelle:%s %s` in %s's BUILD file so that dpkg refuses to install both",
+							side.entry.Path, side.b.Name, side.other, ConflictsDirective, side.b.Name, side.a.Name),
+					})
+				}
+			}
+		}
+	}
+	errs.Sort()
+	return errs
+}
+
+// overlap returns the first entries of p and q that install the same path,
+// or one inside the other.
+func overlap(p, q *Protocol) (metadata.Entry, metadata.Entry, bool) {
+	for _, e := range p.Manifest {
+		for _, f := range q.Manifest {
+			if e.Path == f.Path || strings.HasPrefix(e.Path, f.Path+"/") || strings.HasPrefix(f.Path, e.Path+"/") {
+				return e, f, true
+			}
+		}
+	}
+	return metadata.Entry{}, metadata.Entry{}, false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadProtocol is Load for the one protocol called name: the root's
@@ -263,6 +323,17 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 			return err
 		}
 		p.Upstream = d.value
+	case ConflictsDirective:
+		for _, name := range strings.Fields(d.value) {
+			if !metadata.ValidName(name) || name == p.Name {
+				return d.errorf("%s: %q is not another protocol's name", d.key, name)
+			}
+			p.Conflicts = append(p.Conflicts, name)
+		}
+		if len(p.Conflicts) == 0 {
+			return d.errorf("%s needs the names of the protocols this one conflicts with", d.key)
+		}
+		sort.Strings(p.Conflicts)
 	case EnableServiceDirective:
 		switch d.value {
 		case "true":

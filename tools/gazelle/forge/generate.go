@@ -372,6 +372,13 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 		}
 		deb.SetAttr("depends", depends)
 	}
+	if len(c.Conflicts) > 0 {
+		conflicts := make([]string, len(c.Conflicts))
+		for i, name := range c.Conflicts {
+			conflicts[i] = literal(name)
+		}
+		deb.SetAttr("conflicts", conflicts)
+	}
 	deb.SetAttr("maintainer", literal(c.Maintainer))
 	deb.SetAttr("description_file", ":"+out(debian.DescriptionName))
 	if c.Homepage != "" {

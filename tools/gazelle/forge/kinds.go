@@ -34,7 +34,7 @@ var kinds = map[string]rule.KindInfo{
 	"pkg_deb": {
 		NonEmptyAttrs: set("data"),
 		MergeableAttrs: set("data", "package", "package_file_name", "version", "architecture",
-			"maintainer", "description", "description_file", "depends", "distribution", "homepage", "section", "priority",
+			"maintainer", "description", "description_file", "depends", "conflicts", "distribution", "homepage", "section", "priority",
 			"preinst", "postinst", "prerm", "postrm", "conffiles", "conffiles_file"),
 	},
 	"multirun": {
