@@ -51,6 +51,23 @@ func Run(root string, protocols ...string) (Stats, error) {
 		}
 		dirs = append(dirs, path.Join(metadata.ProtocolsDir, name))
 	}
+	// The staleness keys read every protocol's files; that goes on beside
+	// the loading-phase and closure checks, which mostly compute.
+	units := func() (map[string]string, error) { return nil, nil }
+	if len(dirs) == 0 {
+		done := make(chan struct{})
+		var keys map[string]string
+		var keysErr error
+		go func() {
+			defer close(done)
+			keys, keysErr = stalenessUnits(root)
+		}()
+		units = func() (map[string]string, error) {
+			<-done
+			return keys, keysErr
+		}
+		defer units() // not to leave it running on an early return
+	}
 	opts := loadcheck.Options{}
 	if len(dirs) > 0 {
 		// The root package and protocols/ are what generated BUILD files
@@ -69,10 +86,10 @@ func Run(root string, protocols ...string) (Stats, error) {
 	if !errors.As(err, &closureErrs) && err != nil {
 		return stats, err
 	}
-	return stats, check(root, protocols, loading, append(errs, closureErrs...))
+	return stats, check(root, protocols, loading, units, append(errs, closureErrs...))
 }
 
-func check(root string, protocols []string, loading *loadcheck.Result, errs metadata.ErrorList) error {
+func check(root string, protocols []string, loading *loadcheck.Result, units func() (map[string]string, error), errs metadata.ErrorList) error {
 	var repo *spec.Repo
 	var err error
 	if len(protocols) > 0 {
@@ -101,7 +118,7 @@ func check(root string, protocols []string, loading *loadcheck.Result, errs meta
 		return err
 	}
 	errs = append(errs, gosource.Drift(bins)...)
-	stale, err := staleFiles(root, repo, protocols)
+	stale, err := staleFiles(root, repo, protocols, units)
 	if err != nil {
 		return err
 	}

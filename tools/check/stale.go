@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/protocol-forge/protocol-forge/tools/debian"
 	"github.com/protocol-forge/protocol-forge/tools/generate"
@@ -16,7 +17,8 @@ import (
 )
 
 // staleFiles returns, sorted, the BUILD files under protocols/ that
-// gazelle would change: of the named protocols only, or of the whole tree.
+// gazelle would change: of the named protocols only, or of the whole tree,
+// whose staleness keys (stalenessUnits) keys returns.
 //
 // For the whole tree, gazelle runs only over the directories whose inputs
 // changed since a run found them up to date: the store in the user's cache
@@ -24,7 +26,7 @@ import (
 // everything gazelle's output there depends on — this program, the root
 // files gazelle reads, every file forge reads from the directory, every
 // BUILD file in it and the names of all its files.
-func staleFiles(root string, repo *spec.Repo, protocols []string) ([]string, error) {
+func staleFiles(root string, repo *spec.Repo, protocols []string, keys func() (map[string]string, error)) ([]string, error) {
 	if len(protocols) > 0 {
 		var dirs []string
 		for _, p := range repo.Protocols {
@@ -33,7 +35,7 @@ func staleFiles(root string, repo *spec.Repo, protocols []string) ([]string, err
 		stale, err := generate.Changes(root, dirs...)
 		return sortedKeys(stale), err
 	}
-	units, err := stalenessUnits(root)
+	units, err := keys()
 	if err != nil || units == nil {
 		stale, err := generate.Changes(root)
 		return sortedKeys(stale), err
@@ -120,9 +122,43 @@ func stalenessUnits(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Reading the directories is system calls more than computing: it
+	// goes on in parallel. A protocol's inputs are hashed where they are
+	// read, so that they are not all in memory at once; those of a
+	// directory that is no protocol go into the rest's key.
+	inputs := make([][][]byte, len(entries))
+	hashes := make([]string, len(entries))
+	isProtocol := make([]bool, len(entries))
+	errs := make([]error, len(entries))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rel := path.Join(metadata.ProtocolsDir, entries[i].Name())
+				in, err := dirInputs(root, rel)
+				errs[i] = err
+				if isProtocol[i] = metadata.IsProtocol(root, rel); isProtocol[i] {
+					hashes[i] = cache.Hash(in...)
+				} else {
+					inputs[i] = in
+				}
+			}
+		}()
+	}
+	for i, e := range entries {
+		if e.IsDir() {
+			work <- i
+		}
+	}
+	close(work)
+	wg.Wait()
+	commonKey := cache.Hash(common...)
 	units := map[string]string{}
 	rest := append([][]byte(nil), common...)
-	for _, e := range entries {
+	for i, e := range entries {
 		rel := path.Join(metadata.ProtocolsDir, e.Name())
 		if !e.IsDir() {
 			rest = append(rest, []byte(e.Name()))
@@ -135,15 +171,14 @@ func stalenessUnits(root string) (map[string]string, error) {
 			}
 			continue
 		}
-		inputs, err := dirInputs(root, rel)
-		if err != nil {
-			return nil, err
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if !metadata.IsProtocol(root, rel) {
-			rest = append(append(rest, []byte(rel)), inputs...)
+		if !isProtocol[i] {
+			rest = append(append(rest, []byte(rel)), inputs[i]...)
 			continue
 		}
-		units[rel] = cache.Hash(append(append([][]byte(nil), common...), inputs...)...)
+		units[rel] = cache.Hash([]byte(commonKey), []byte(hashes[i]))
 	}
 	// A protocol's BUILD file depends on protocols/BUILD.bazel's
 	// directives too; the rest's key is folded into each.

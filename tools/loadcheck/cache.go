@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.starlark.net/syntax"
 
@@ -149,6 +150,9 @@ func (c *checker) ensure(p *pkgInfo) {
 		return
 	}
 	p.done = true
+	if c.cache != nil && p.key != "" && c.cache.replay(c, p, p.key) {
+		return
+	}
 	src, err := os.ReadFile(p.file)
 	if err != nil {
 		p.rec = &record{}
@@ -160,8 +164,8 @@ func (c *checker) ensure(p *pkgInfo) {
 	}
 	key := ""
 	if c.cache != nil {
-		key = cache.Hash([]byte(p.path), []byte(filepath.Base(p.file)), src)
-		if c.cache.replay(c, p, key) {
+		key = packageKey(p, src)
+		if key != p.key && c.cache.replay(c, p, key) {
 			return
 		}
 	}
@@ -169,6 +173,36 @@ func (c *checker) ensure(p *pkgInfo) {
 	if c.cache != nil {
 		c.cache.keep(c, p, key)
 	}
+}
+
+// packageKey is the cache key of a package: its path, its BUILD file's
+// name and content.
+func packageKey(p *pkgInfo, src []byte) string {
+	return cache.Hash([]byte(p.path), []byte(filepath.Base(p.file)), src)
+}
+
+// prefetchKeys computes the cache keys of pkgs in parallel, reading their
+// BUILD files being mostly system calls; a file that cannot be read gets
+// no key, and ensure reports it.
+func prefetchKeys(pkgs []*pkgInfo) {
+	work := make(chan *pkgInfo)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				if src, err := os.ReadFile(p.file); err == nil {
+					p.key = packageKey(p, src)
+				}
+			}
+		}()
+	}
+	for _, p := range pkgs {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
 }
 
 // intern returns one pointer per file name, as positions want.

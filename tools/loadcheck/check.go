@@ -261,6 +261,9 @@ func (c *checker) run(opts Options) error {
 		if opts.CacheDir != "" {
 			c.cache = openStore(opts.CacheDir, c.root, c.envKey(bazelVersion))
 		}
+		if c.cache != nil {
+			prefetchKeys(pkgs)
+		}
 		for _, p := range pkgs {
 			p.checkedSet = true
 			c.checked = append(c.checked, p)

@@ -39,6 +39,7 @@ type pkgInfo struct {
 	// rec; checkedSet that its labels are resolved.
 	done, checkedSet bool
 	rec              *record
+	key              string // for the cache, when computed ahead
 }
 
 func newPackage(dir, file string) *pkgInfo {
