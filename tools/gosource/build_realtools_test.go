@@ -4,7 +4,6 @@ package gosource
 
 import (
 	"debug/elf"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -42,11 +41,8 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 	for _, b := range bins {
 		t.Run(b.Protocol.Name+"/"+b.Entry.Base(), func(t *testing.T) {
 			bin := filepath.Join(out, b.Protocol.Name, b.Entry.Base())
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", b.LDFlags(), "-o", bin, b.Package)
-			cmd.Dir = filepath.Join(root, filepath.FromSlash(b.Dir))
-			cmd.Env = append(os.Environ(), "CGO_ENABLED="+map[bool]string{true: "1", false: "0"}[b.Cgo])
-			if msg, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("go build %s: %v\n%s", b.Package, err, msg)
+			if err := b.Build(root, bin); err != nil {
+				t.Fatal(err)
 			}
 			if !b.Cgo && !isStatic(t, bin) {
 				t.Errorf("%s built without cgo is dynamically linked", bin)

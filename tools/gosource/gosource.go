@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -47,18 +48,44 @@ type Binary struct {
 	XDefs map[string]string
 }
 
-// LDFlags returns the -ldflags value that sets XDefs, or "".
+// StripFlags are the linker flags rules_go adds in Bazel's default
+// configuration: --strip=sometimes with --compilation_mode=fastbuild makes
+// go.mode.strip true (rules_go BUILD.bazel:114-118, v0.62.0, the newest tag
+// read) and the link then passes -s -w (go/private/actions/link.bzl:176-177).
+// .bazelrc sets neither flag, so the binaries we ship are stripped.
+const StripFlags = "-s -w"
+
+// LDFlags returns the -ldflags value rules_go links the binary with: the
+// strip flags, then -X for each of XDefs.
 func (b Binary) LDFlags() string {
 	keys := make([]string, 0, len(b.XDefs))
 	for k := range b.XDefs {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var flags []string
+	flags := []string{StripFlags}
 	for _, k := range keys {
 		flags = append(flags, "-X "+k+"="+b.XDefs[k])
 	}
 	return strings.Join(flags, " ")
+}
+
+// Build builds the binary into out with plain go from the module the
+// go.mod in root/b.Dir pins: its package, CGO_ENABLED as rules_go sets it
+// for the platform, and LDFlags. -trimpath keeps the build directory out of
+// the binary, as rules_go does.
+func (b Binary) Build(root, out string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", b.LDFlags(), "-o", out, b.Package)
+	cmd.Dir = filepath.Join(root, filepath.FromSlash(b.Dir))
+	cgo := "0"
+	if b.Cgo {
+		cgo = "1"
+	}
+	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s (CGO_ENABLED=%s, in %s): %v\n%s", b.Package, cgo, cmd.Dir, err, msg)
+	}
+	return nil
 }
 
 // The rules protocols build upstream binaries with: go_cross_binary builds

@@ -71,8 +71,8 @@ func TestFindMapsEntriesToPackages(t *testing.T) {
 		got = append(got, b.Entry.Path+" "+b.Package+"@"+b.Version+" cgo="+map[bool]string{true: "1", false: "0"}[b.Cgo]+" ldflags="+b.LDFlags())
 	}
 	want := []string{
-		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1 ldflags=-X main.commit=abc -X main.version=v0.26.2",
-		"/usr/local/bin/btcd github.com/btcsuite/btcd@v0.26.2 cgo=0 ldflags=",
+		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1 ldflags=-s -w -X main.commit=abc -X main.version=v0.26.2",
+		"/usr/local/bin/btcd github.com/btcsuite/btcd@v0.26.2 cgo=0 ldflags=-s -w",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("binaries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
