@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	forgechroot "github.com/protocol-forge/protocol-forge/tools/internal/chroot"
 )
 
 // fixture renders the test protocol "forgetest" at version, with a shared
@@ -140,49 +142,10 @@ func TestLintianFindsNoErrors(t *testing.T) {
 	}
 }
 
-// cacheDir holds the debootstrapped Debian 12 tree that lifecycle tests copy;
-// building it takes minutes, copying it seconds.
-func cacheDir() string {
-	if dir := os.Getenv("FORGE_CACHE"); dir != "" {
-		return dir
-	}
-	return "/var/cache/protocol-forge"
-}
-
-// bookworm returns a fresh copy of a minimal Debian 12 system, made once with
-// debootstrap and kept in the cache.
-func bookworm(t *testing.T) string {
-	t.Helper()
-	cached := filepath.Join(cacheDir(), "bookworm")
-	if _, err := os.Stat(filepath.Join(cached, "usr/bin/dpkg")); err != nil {
-		mirror := os.Getenv("FORGE_DEBIAN_MIRROR")
-		if mirror == "" {
-			mirror = "http://deb.debian.org/debian"
-		}
-		tmp := cached + ".tmp"
-		os.RemoveAll(tmp)
-		if err := os.MkdirAll(cacheDir(), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("debootstrap bookworm into %s (once; later runs copy it)", cached)
-		run(t, "debootstrap", "--variant=minbase", "bookworm", tmp, mirror)
-		if err := os.Rename(tmp, cached); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := filepath.Join(t.TempDir(), "root")
-	run(t, "cp", "-a", cached, dir)
-	return dir
-}
-
 // chroot runs a shell command inside root and returns its output.
 func chroot(t *testing.T, root, script string) string {
 	t.Helper()
-	out, err := exec.Command("chroot", root, "/bin/sh", "-ec", script).CombinedOutput()
-	if err != nil {
-		t.Fatalf("in the chroot: %s: %v\n%s", script, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return forgechroot.Run(t, root, script)
 }
 
 func exists(root, path string) bool {
@@ -194,7 +157,7 @@ func exists(root, path string) bool {
 // a Debian 12 chroot without systemd, keeping the operator's settings and
 // data wherever Debian policy says it must.
 func TestLifecycleInDebootstrapChroot(t *testing.T) {
-	root := bookworm(t)
+	root := forgechroot.Bookworm(t)
 	v1, v2 := buildDeb(t, fixture(t, "v1.0.0", nil)), buildDeb(t, fixture(t, "v1.1.0", nil))
 	run(t, "cp", v1, filepath.Join(root, "tmp/v1.deb"))
 	run(t, "cp", v2, filepath.Join(root, "tmp/v2.deb"))
