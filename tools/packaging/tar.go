@@ -52,6 +52,9 @@ type Tar struct {
 	File string
 	// Compression is "", "gz", "bz2" or "xz".
 	Compression string
+	// MTime is the default mtime, which tar_writer.py also writes into a
+	// gzip header (tar_writer.py:103-109).
+	MTime int64
 	// Members in archive order.
 	Members []Member
 }
@@ -183,6 +186,7 @@ func (p *Package) Tar(name string) (*Tar, error) {
 	case mtime != -1:
 		w.defaultMTime = mtime
 	}
+	t.MTime = w.defaultMTime
 	if w.createParents, err = p.boolean(r, "create_parents", true); err != nil { // tar.bzl:177-178,286
 		return nil, err
 	}

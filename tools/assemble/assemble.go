@@ -1,0 +1,320 @@
+// Package assemble writes the image layers, release archives and .debs that
+// Bazel builds for a protocol, from tools/packaging's model of its BUILD file
+// and the files its sources build, so that tests and benchmarks can run and
+// measure what users get without Bazel.
+package assemble
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/bazelbuild/bazel-gazelle/label"
+	bzl "github.com/bazelbuild/buildtools/build"
+
+	"github.com/protocol-forge/protocol-forge/tools/debian"
+	"github.com/protocol-forge/protocol-forge/tools/gosource"
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/packaging"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
+	"github.com/protocol-forge/protocol-forge/tools/variant"
+)
+
+// Variant is what one target of a protocol ships, written to disk.
+type Variant struct {
+	Target  metadata.Target
+	Image   Image
+	Archive Artifact
+	Deb     Deb
+}
+
+// Artifact is one tar file and the model it was written from.
+type Artifact struct {
+	Path string
+	Tar  *packaging.Tar
+}
+
+// Image is an oci_image's configuration and its layers.
+type Image struct {
+	Rule       string
+	Entrypoint []string
+	// User is the oci_image's user, "UID:GID".
+	User string
+	// Base is the base image's repository; Libc says whether it provides
+	// the C library (the variant table's Libc for that base).
+	Base   string
+	Libc   bool
+	Layers []Artifact
+}
+
+// Deb is a .deb, its model and its data tar.
+type Deb struct {
+	Path  string
+	Model *packaging.Deb
+	Data  Artifact
+}
+
+// Names of the rules a user builds per variant (README's target table):
+// the name, and for a protocol with TARGETS "_<variant>" after it.
+func ruleName(base string, t metadata.Target) string {
+	if t.Named {
+		return base + "_" + t.Variant.Name
+	}
+	return base
+}
+
+// Protocol writes every variant's image layers, release archive and .deb of
+// protocol p under out/<variant>, as the rules of pkg (its BUILD file) say.
+// files maps the absolute label of each MANIFEST entry's source
+// ("//protocols/geth:geth") to the file built for it; the files of deb_files
+// rules are rendered here, as their `forge render` action renders them.
+func Protocol(repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package, files map[string]string, out string) ([]Variant, error) {
+	rendered, err := renderDebFiles(repo, p, pkg)
+	if err != nil {
+		return nil, err
+	}
+	resolve := func(source string) (File, error) {
+		if c, ok := rendered[strings.TrimPrefix(source, ":")]; ok {
+			return File{Data: []byte(c)}, nil
+		}
+		l, err := label.Parse(source)
+		if err != nil {
+			return File{}, fmt.Errorf("source %q is neither a rendered file nor a label", source)
+		}
+		if f, ok := files[l.Abs("", pkg.Dir).String()]; ok {
+			return File{Path: f}, nil
+		}
+		return File{}, fmt.Errorf("no file built for %s", l.Abs("", pkg.Dir))
+	}
+	read := func(l string) (string, bool) {
+		c, ok := rendered[strings.TrimPrefix(l, ":")]
+		return c, ok
+	}
+
+	var variants []Variant
+	for _, t := range p.Targets {
+		dir := filepath.Join(out, t.Variant.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		v := Variant{Target: t}
+		writeTar := func(name string) (Artifact, error) {
+			tar, err := pkg.Tar(name)
+			if err != nil {
+				return Artifact{}, err
+			}
+			a := Artifact{Path: filepath.Join(dir, filepath.FromSlash(tar.File)), Tar: tar}
+			return a, WriteTar(a.Path, tar, resolve)
+		}
+
+		if v.Image, err = image(pkg, ruleName("image", t)); err != nil {
+			return nil, err
+		}
+		for i, l := range v.Image.Layers {
+			if v.Image.Layers[i], err = writeTar(l.Tar.Rule); err != nil {
+				return nil, err
+			}
+		}
+
+		publish := pkg.Rule(ruleName("publish", t))
+		if publish == nil || publish.Kind() != "protocol_publish" {
+			return nil, fmt.Errorf("%s: no protocol_publish %s", pkg.Path, ruleName("publish", t))
+		}
+		archive, ok := localName(pkg, publish.AttrString("archive"))
+		if !ok {
+			return nil, fmt.Errorf("%s: %s's archive %q is not a rule of the package", pkg.Path, publish.Name(), publish.AttrString("archive"))
+		}
+		if v.Archive, err = writeTar(archive); err != nil {
+			return nil, err
+		}
+
+		d, err := pkg.Deb(ruleName("deb", t), read)
+		if err != nil {
+			return nil, err
+		}
+		v.Deb = Deb{Path: filepath.Join(dir, d.File), Model: d}
+		if v.Deb.Data, err = writeTar(d.Data); err != nil {
+			return nil, err
+		}
+		if err := WriteDeb(v.Deb.Path, d, v.Deb.Data.Path, read); err != nil {
+			return nil, err
+		}
+		variants = append(variants, v)
+	}
+	return variants, nil
+}
+
+// image reads the oci_image called name: entrypoint, user, base and the
+// pkg_tar layers (not yet written).
+func image(pkg *packaging.Package, name string) (Image, error) {
+	r := pkg.Rule(name)
+	if r == nil || r.Kind() != "oci_image" {
+		return Image{}, fmt.Errorf("%s: no oci_image %s", pkg.Path, name)
+	}
+	img := Image{Rule: name, Entrypoint: r.AttrStrings("entrypoint"), User: r.AttrString("user"), Base: strings.TrimPrefix(r.AttrString("base"), "@")}
+	if len(img.Entrypoint) == 0 {
+		return Image{}, fmt.Errorf("%s: oci_image %s has no entrypoint list", pkg.Path, name)
+	}
+	known := false
+	for _, v := range variant.All() {
+		if v.BaseRepository(variant.Platform) == img.Base {
+			img.Libc, known = v.Libc, true
+		}
+	}
+	if !known {
+		return Image{}, fmt.Errorf("%s: oci_image %s: base @%s is no variant's", pkg.Path, name, img.Base)
+	}
+	for _, l := range r.AttrStrings("tars") {
+		local, ok := localName(pkg, l)
+		if !ok {
+			return Image{}, fmt.Errorf("%s: oci_image %s: layer %q is not a rule of the package", pkg.Path, name, l)
+		}
+		tar, err := pkg.Tar(local)
+		if err != nil {
+			return Image{}, err
+		}
+		img.Layers = append(img.Layers, Artifact{Tar: tar})
+	}
+	return img, nil
+}
+
+// localName is the name of the rule of pkg that l names.
+func localName(pkg *packaging.Package, l string) (string, bool) {
+	parsed, err := label.Parse(l)
+	if err != nil || parsed.Repo != "" || (!parsed.Relative && parsed.Pkg != pkg.Dir) || pkg.Rule(parsed.Name) == nil {
+		return "", false
+	}
+	return parsed.Name, true
+}
+
+// renderDebFiles renders what each deb_files rule of pkg writes, keyed by
+// the path of each declared output in the package ("deb_files_static/
+// postinst"). Its action runs `forge render -out` into the directory of
+// the control output, so a declared output render does not write is an
+// error, as Bazel would report it.
+func renderDebFiles(repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package) (map[string]string, error) {
+	opts, err := debian.LoadOptions(repo, p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range pkg.RulesOfKind("deb_files") {
+		v := r.AttrString("variant")
+		i := slices.IndexFunc(p.Targets, func(t metadata.Target) bool {
+			return (t.Named && t.Variant.Name == v) || (!t.Named && v == "")
+		})
+		if i < 0 {
+			return nil, fmt.Errorf("%s: deb_files %s renders variant %q, which TARGETS lacks", pkg.Path, r.Name(), v)
+		}
+		dir := path.Dir(r.AttrString("control"))
+		written := map[string]string{}
+		for _, f := range debian.Render(repo, p, p.Targets[i], opts).Files {
+			written[path.Join(dir, f.Name)] = f.Content
+		}
+		for _, o := range declaredOutputs(r) {
+			c, ok := written[o]
+			if !ok {
+				return nil, fmt.Errorf("%s: deb_files %s declares %s, which forge render does not write", pkg.Path, r.Name(), o)
+			}
+			out[o] = c
+		}
+	}
+	return out, nil
+}
+
+func declaredOutputs(r *bzl.Rule) []string {
+	var outs []string
+	for _, a := range []string{"control", "description", "conffiles", "layout", "postinst", "prerm", "postrm"} {
+		outs = append(outs, r.AttrString(a))
+	}
+	return append(outs, r.AttrStrings("root_files")...)
+}
+
+// BuildBinaries builds every Go-built MANIFEST entry of the protocols in
+// repo into out/<protocol>/<basename>, as gosource builds them (plain go
+// build, rules_go's cgo setting, x_defs), and returns the files by the
+// absolute label of their source. A MANIFEST entry built some other way has
+// no file, and Protocol reports it.
+func BuildBinaries(repo *spec.Repo, out string) (map[string]string, []gosource.Binary, error) {
+	bins, err := gosource.Find(repo)
+	if err != nil {
+		return nil, nil, err
+	}
+	files := map[string]string{}
+	for _, b := range bins {
+		file := filepath.Join(out, b.Protocol.Name, b.Entry.Base())
+		if err := b.Build(repo.Root, file); err != nil {
+			return nil, nil, err
+		}
+		files[SourceLabel(b.Protocol, b.Entry)] = file
+	}
+	return files, bins, nil
+}
+
+// SourceLabel is the absolute label of the source of MANIFEST entry e.
+func SourceLabel(p *spec.Protocol, e metadata.Entry) string {
+	return p.Source(e).Abs("", p.Dir).String()
+}
+
+// Size is the size of one file a protocol variant ships or is built from.
+type Size struct {
+	Protocol, Variant string
+	// Artifact is "binary", "layer", "archive" or "deb".
+	Artifact string
+	File     string
+	Bytes    int64
+}
+
+// Repository builds the binaries of every protocol in repo into out/bin
+// and assembles each protocol's artifacts under out/<protocol>/<variant>
+// from its committed BUILD file, and returns the size of each variant's
+// binaries, layers, archive and .deb.
+func Repository(repo *spec.Repo, out string) ([]Size, error) {
+	files, bins, err := BuildBinaries(repo, filepath.Join(out, "bin"))
+	if err != nil {
+		return nil, err
+	}
+	var sizes []Size
+	for _, p := range repo.Protocols {
+		pkg, err := packaging.LoadPackage(filepath.Join(repo.Root, filepath.FromSlash(p.Dir), spec.BuildFileNames[0]), p.Dir)
+		if err != nil {
+			return nil, err
+		}
+		variants, err := Protocol(repo, p, pkg, files, filepath.Join(out, p.Name))
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range variants {
+			add := func(artifact, file string) error {
+				fi, err := os.Stat(file)
+				if err != nil {
+					return err
+				}
+				sizes = append(sizes, Size{p.Name, v.Target.Variant.Name, artifact, filepath.Base(file), fi.Size()})
+				return nil
+			}
+			for _, b := range bins {
+				if b.Protocol == p {
+					if err := add("binary", files[SourceLabel(p, b.Entry)]); err != nil {
+						return nil, err
+					}
+				}
+			}
+			for _, l := range v.Image.Layers {
+				if err := add("layer", l.Path); err != nil {
+					return nil, err
+				}
+			}
+			if err := add("archive", v.Archive.Path); err != nil {
+				return nil, err
+			}
+			if err := add("deb", v.Deb.Path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return sizes, nil
+}
