@@ -121,29 +121,68 @@ func Load(root string) (*Repo, error) {
 // replace has such pairs, and its files must still generate.)
 func SharedPaths(r *Repo) metadata.ErrorList {
 	var errs metadata.ErrorList
-	for i, p := range r.Protocols {
-		for _, q := range r.Protocols[i+1:] {
-			e, f, ok := overlap(p, q)
-			if !ok {
-				continue
-			}
-			for _, side := range []struct {
-				a, b  *Protocol
-				entry metadata.Entry
-				other string
-			}{{p, q, e, f.Path}, {q, p, f, e.Path}} {
-				if !contains(side.a.Conflicts, side.b.Name) {
-					errs = append(errs, &metadata.Error{
-						Path: path.Join(side.a.Dir, metadata.ManifestFile), Line: side.entry.Line,
-						Msg: fmt.Sprintf("%s: %s's package installs %s too; declare `# gazelle:%s %s` in %s's BUILD file so that dpkg refuses to install both",
-							side.entry.Path, side.b.Name, side.other, ConflictsDirective, side.b.Name, side.a.Name),
-					})
-				}
+	for _, pair := range overlappingPairs(r) {
+		p, q := r.Protocols[pair[0]], r.Protocols[pair[1]]
+		e, f, ok := overlap(p, q)
+		if !ok {
+			continue
+		}
+		for _, side := range []struct {
+			a, b  *Protocol
+			entry metadata.Entry
+			other string
+		}{{p, q, e, f.Path}, {q, p, f, e.Path}} {
+			if !contains(side.a.Conflicts, side.b.Name) {
+				errs = append(errs, &metadata.Error{
+					Path: path.Join(side.a.Dir, metadata.ManifestFile), Line: side.entry.Line,
+					Msg: fmt.Sprintf("%s: %s's package installs %s too; declare `# gazelle:%s %s` in %s's BUILD file so that dpkg refuses to install both",
+						side.entry.Path, side.b.Name, side.other, ConflictsDirective, side.b.Name, side.a.Name),
+				})
 			}
 		}
 	}
 	errs.Sort()
 	return errs
+}
+
+// overlappingPairs returns the pairs (i < j, sorted) of r's protocols
+// that install a path in common or one inside the other, found through an
+// index of every MANIFEST path and its parent directories: comparing every
+// pair of protocols costs seconds in a repository of thousands.
+func overlappingPairs(r *Repo) [][2]int {
+	index := map[string][]int{}
+	for i, p := range r.Protocols {
+		for _, e := range p.Manifest {
+			index[e.Path] = append(index[e.Path], i)
+		}
+	}
+	seen := map[[2]int]bool{}
+	var pairs [][2]int
+	for i, p := range r.Protocols {
+		for _, e := range p.Manifest {
+			// The entry's own path (the same path elsewhere) and its
+			// parents (an entry elsewhere that holds it).
+			for dir := e.Path; ; dir = path.Dir(dir) {
+				for _, j := range index[dir] {
+					pair := [2]int{min(i, j), max(i, j)}
+					if j != i && !seen[pair] {
+						seen[pair] = true
+						pairs = append(pairs, pair)
+					}
+				}
+				if path.Dir(dir) == dir {
+					break
+				}
+			}
+		}
+	}
+	sort.Slice(pairs, func(a, b int) bool {
+		if pairs[a][0] != pairs[b][0] {
+			return pairs[a][0] < pairs[b][0]
+		}
+		return pairs[a][1] < pairs[b][1]
+	})
+	return pairs
 }
 
 // overlap returns the first entries of p and q that install the same path,
