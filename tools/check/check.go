@@ -51,23 +51,18 @@ func Run(root string, protocols ...string) (Stats, error) {
 		}
 		dirs = append(dirs, path.Join(metadata.ProtocolsDir, name))
 	}
-	// The staleness keys read every protocol's files; that goes on beside
-	// the loading-phase and closure checks, which mostly compute.
-	units := func() (map[string]string, error) { return nil, nil }
-	if len(dirs) == 0 {
-		done := make(chan struct{})
-		var keys map[string]string
-		var keysErr error
-		go func() {
-			defer close(done)
-			keys, keysErr = stalenessUnits(root)
-		}()
-		units = func() (map[string]string, error) {
-			<-done
-			return keys, keysErr
-		}
-		defer units() // not to leave it running on an early return
-	}
+	// Staleness (gazelle, or its cache's keys, reading every protocol's
+	// files) goes on beside the loading-phase check; it is done before the
+	// closure check, which runs gazelle's code too (its walk keeps global
+	// state).
+	done := make(chan struct{})
+	var stale []string
+	var staleErr error
+	go func() {
+		defer close(done)
+		stale, staleErr = staleFiles(root, dirs)
+	}()
+	defer func() { <-done }() // not to leave it running on an early return
 	opts := loadcheck.Options{}
 	if len(dirs) > 0 {
 		// The root package and protocols/ are what generated BUILD files
@@ -81,15 +76,19 @@ func Run(root string, protocols ...string) (Stats, error) {
 	if !errors.As(err, &errs) && err != nil {
 		return stats, err
 	}
+	<-done
 	stats.Closure, err = closure.Run(root)
 	var closureErrs metadata.ErrorList
 	if !errors.As(err, &closureErrs) && err != nil {
 		return stats, err
 	}
-	return stats, check(root, protocols, loading, units, append(errs, closureErrs...))
+	return stats, check(root, protocols, loading, stale, staleErr, append(errs, closureErrs...))
 }
 
-func check(root string, protocols []string, loading *loadcheck.Result, units func() (map[string]string, error), errs metadata.ErrorList) error {
+// check runs what needs the protocols' spec, and adds the stale files
+// found (or the error finding them) once the spec loaded: metadata errors
+// come from the spec, not once more from gazelle.
+func check(root string, protocols []string, loading *loadcheck.Result, stale []string, staleErr error, errs metadata.ErrorList) error {
 	var repo *spec.Repo
 	var err error
 	if len(protocols) > 0 {
@@ -118,9 +117,8 @@ func check(root string, protocols []string, loading *loadcheck.Result, units fun
 		return err
 	}
 	errs = append(errs, gosource.Drift(bins)...)
-	stale, err := staleFiles(root, repo, protocols, units)
-	if err != nil {
-		return err
+	if staleErr != nil {
+		return staleErr
 	}
 	for _, file := range stale {
 		errs = append(errs, &metadata.Error{Path: file, Msg: "is not what gazelle generates from the protocol's files: run `go run ./tools/forge generate` (or `bazel run //:gazelle`) and commit the result"})

@@ -17,8 +17,8 @@ import (
 )
 
 // staleFiles returns, sorted, the BUILD files under protocols/ that
-// gazelle would change: of the named protocols only, or of the whole tree,
-// whose staleness keys (stalenessUnits) keys returns.
+// gazelle would change: in the protocol directories dirs only, or (dirs
+// empty) in the whole tree.
 //
 // For the whole tree, gazelle runs only over the directories whose inputs
 // changed since a run found them up to date: the store in the user's cache
@@ -26,16 +26,12 @@ import (
 // everything gazelle's output there depends on — this program, the root
 // files gazelle reads, every file forge reads from the directory, every
 // BUILD file in it and the names of all its files.
-func staleFiles(root string, repo *spec.Repo, protocols []string, keys func() (map[string]string, error)) ([]string, error) {
-	if len(protocols) > 0 {
-		var dirs []string
-		for _, p := range repo.Protocols {
-			dirs = append(dirs, p.Dir)
-		}
+func staleFiles(root string, dirs []string) ([]string, error) {
+	if len(dirs) > 0 {
 		stale, err := generate.Changes(root, dirs...)
 		return sortedKeys(stale), err
 	}
-	units, err := keys()
+	units, err := stalenessUnits(root)
 	if err != nil || units == nil {
 		stale, err := generate.Changes(root)
 		return sortedKeys(stale), err
