@@ -67,7 +67,11 @@ func (c *checker) stat(file string) string {
 	res, ok := c.stats0[file]
 	if !ok {
 		res = "-"
-		if fi, err := os.Stat(file); err == nil {
+		if listing, listed := c.listings[filepath.Dir(file)]; listed && listing[filepath.Base(file)] != "?" {
+			if res = listing[filepath.Base(file)]; res == "" {
+				res = "-"
+			}
+		} else if fi, err := os.Stat(file); err == nil {
 			res = "f"
 			if fi.IsDir() {
 				res = "d"

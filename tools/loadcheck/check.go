@@ -129,6 +129,7 @@ func RunWith(root string, opts Options) (*Result, error) {
 		calls:     map[string]map[[2]int32]*syntax.CallExpr{},
 		args:      map[string]map[[2]int32]syntax.Expr{},
 		stats0:    map[string]string{},
+		listings:  map[string]map[string]string{},
 		files:     map[string]*string{},
 		modHashes: map[string]string{},
 		modRecs:   map[string]*record{},
@@ -179,7 +180,10 @@ type checker struct {
 	// stats0 memoizes os.Stat of the run; files interns file names for
 	// positions.
 	stats0 map[string]string
-	files  map[string]*string
+	// listings are the directories findPackages read, by absolute name:
+	// entry name to "f", "d" or "?" (a link, for os.Stat to follow).
+	listings map[string]map[string]string
+	files    map[string]*string
 	// envFiles are the files besides .bazelversion whose content every
 	// evaluation depends on: MODULE.bazel and what it reads.
 	envFiles []string
@@ -293,30 +297,46 @@ func (c *checker) readIgnored() {
 }
 
 // findPackages returns every directory with a BUILD file, skipping what
-// Bazel skips: .git, bazel-* output links and .bazelignore'd paths.
+// Bazel skips: .git, bazel-* output links and .bazelignore'd paths. It
+// keeps each directory's listing, from which stat answers after.
 func (c *checker) findPackages() ([]*pkgInfo, error) {
 	var pkgs []*pkgInfo
-	err := filepath.WalkDir(c.root, func(p string, d os.DirEntry, err error) error {
+	var walk func(dir, rel string) error
+	walk = func(dir, rel string) error {
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return err
 		}
-		rel := c.rel(p)
-		if rel == "." {
-			rel = ""
-		}
-		if d.IsDir() {
-			if c.ignored[rel] || strings.HasPrefix(d.Name(), "bazel-") {
-				return filepath.SkipDir
+		listing := make(map[string]string, len(entries))
+		for _, e := range entries {
+			switch {
+			case e.IsDir():
+				listing[e.Name()] = "d"
+			case e.Type().IsRegular():
+				listing[e.Name()] = "f"
+			default:
+				listing[e.Name()] = "?" // a symbolic link: os.Stat follows it
 			}
-			for _, name := range []string{"BUILD.bazel", "BUILD"} {
-				if fi, err := os.Stat(filepath.Join(p, name)); err == nil && !fi.IsDir() {
-					pkgs = append(pkgs, newPackage(rel, filepath.Join(p, name)))
-					break
-				}
+		}
+		c.listings[dir] = listing
+		for _, name := range []string{"BUILD.bazel", "BUILD"} {
+			if c.stat(filepath.Join(dir, name)) == "f" {
+				pkgs = append(pkgs, newPackage(rel, filepath.Join(dir, name)))
+				break
+			}
+		}
+		for _, e := range entries {
+			sub := path.Join(rel, e.Name())
+			if !e.IsDir() || c.ignored[sub] || strings.HasPrefix(e.Name(), "bazel-") {
+				continue
+			}
+			if err := walk(filepath.Join(dir, e.Name()), sub); err != nil {
+				return err
 			}
 		}
 		return nil
-	})
+	}
+	err := walk(c.root, "")
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].path < pkgs[j].path })
 	return pkgs, err
 }

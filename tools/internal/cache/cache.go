@@ -7,6 +7,7 @@
 package cache
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/gob"
@@ -105,11 +106,12 @@ func storeFile(dir, root string) string {
 // says whether there was one.
 func Load(dir, root string, v any) bool {
 	file := storeFile(dir, root)
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return false
 	}
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+	defer f.Close()
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(v); err != nil {
 		return false
 	}
 	// A store in use is not trimmed.
