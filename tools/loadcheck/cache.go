@@ -360,7 +360,6 @@ type store struct {
 	old       storeData
 	new       storeData
 	changed   bool
-	replayed  int // packages taken from the store
 }
 
 func openStore(dir, root, env string) *store {
@@ -432,7 +431,7 @@ func (s *store) replay(c *checker, p *pkgInfo, key string) bool {
 		}
 	}
 	s.new.Pkgs[p.path] = cp
-	s.replayed++
+	c.replayed++
 	return true
 }
 

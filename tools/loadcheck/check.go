@@ -188,7 +188,8 @@ type checker struct {
 	// evaluation depends on: MODULE.bazel and what it reads.
 	envFiles []string
 
-	cache *store
+	cache    *store
+	replayed int // packages taken from the cache
 	// modHashes memoizes the content hashes of .bzl files by module label;
 	// modRecs holds each module's record, made or replayed; modValid
 	// memoizes whether a stored module record holds.
@@ -275,10 +276,16 @@ func (c *checker) run(opts Options) error {
 		}
 		if c.cache != nil {
 			c.cache.save(c)
+			c.cache = nil // what it read is not needed any more
 		}
 	}
 	if c.labels {
 		c.resolveAll()
+	}
+	// The labels are resolved: a Result lives on while its caller checks
+	// more, and need not hold them.
+	for _, r := range c.records() {
+		r.refs = nil
 	}
 	return nil
 }

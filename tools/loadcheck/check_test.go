@@ -321,7 +321,7 @@ func TestCacheReplaysAndInvalidates(t *testing.T) {
 			msg = err.Error()
 		}
 		if cached {
-			replayed, packages = res.c.cache.replayed, len(res.c.evaluated())
+			replayed, packages = res.c.replayed, len(res.c.evaluated())
 		}
 		return res.Stats, msg
 	}

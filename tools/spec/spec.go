@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -311,13 +312,13 @@ func load(root string, protocolsOf func() ([]*metadata.Protocol, error)) (*Repo,
 	} else if err != nil {
 		return nil, err
 	}
-	for _, mp := range protocols {
+	directives, err := readAllDirectives(root, protocols)
+	if err != nil {
+		return nil, err
+	}
+	for i, mp := range protocols {
 		p := &Protocol{Protocol: mp, Sources: map[string]label.Label{}, VersionArgs: DefaultVersionArgs}
-		directives, err := readDirectives(root, mp.Dir)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range directives {
+		for _, d := range directives[i] {
 			if e := p.apply(d); e != nil {
 				errs = append(errs, e)
 			}
@@ -453,6 +454,31 @@ type directive struct {
 
 func (d directive) errorf(format string, args ...any) *metadata.Error {
 	return &metadata.Error{Path: d.file, Line: d.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// readAllDirectives reads the directives of the protocols' BUILD files,
+// in parallel: in a repository of thousands of protocols reading them is
+// mostly waiting for system calls.
+func readAllDirectives(root string, protocols []*metadata.Protocol) ([][]directive, error) {
+	out := make([][]directive, len(protocols))
+	errs := make([]error, len(protocols))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i], errs[i] = readDirectives(root, protocols[i].Dir)
+			}
+		}()
+	}
+	for i := range protocols {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // readDirectives returns the forge_* directives of the BUILD file in rel, with
