@@ -12,7 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
 
@@ -155,13 +154,4 @@ func resolves(root string, loading *loadcheck.Result, p *spec.Protocol, l label.
 	}
 	return fmt.Sprintf("source %s does not exist: no target %q in %s and no such file; add it (an alias to the binary's label, say) or map the entry with `# gazelle:%s %s LABEL`",
 		where, l.Name, buildFile, spec.SourceDirective, "PATH")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

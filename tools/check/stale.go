@@ -2,9 +2,11 @@ package check
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,17 +31,17 @@ import (
 func staleFiles(root string, dirs []string) ([]string, error) {
 	if len(dirs) > 0 {
 		stale, err := generate.Changes(root, dirs...)
-		return sortedKeys(stale), err
+		return slices.Sorted(maps.Keys(stale)), err
 	}
 	units, err := stalenessUnits(root)
 	if err != nil || units == nil {
 		stale, err := generate.Changes(root)
-		return sortedKeys(stale), err
+		return slices.Sorted(maps.Keys(stale)), err
 	}
 	dir, err := cache.Dir("staleness")
 	if err != nil {
 		stale, err := generate.Changes(root)
-		return sortedKeys(stale), err
+		return slices.Sorted(maps.Keys(stale)), err
 	}
 	var known map[string]string
 	cache.Load(dir, root, &known)
@@ -75,7 +77,7 @@ func staleFiles(root string, dirs []string) ([]string, error) {
 		delete(upToDate, unitOf(file, units))
 	}
 	_ = cache.Save(dir, root, upToDate)
-	return sortedKeys(stale), nil
+	return slices.Sorted(maps.Keys(stale)), nil
 }
 
 // restUnit stands for protocols/ without its protocol directories: its own

@@ -4,9 +4,11 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,7 +229,7 @@ func (m *module) resolve(root string, u *usage) {
 		mods[0].goMods = append(mods[0].goMods, gm)
 	}
 	if !u.isolated {
-		for _, apparent := range sortedKeys(m.deps) {
+		for _, apparent := range slices.Sorted(maps.Keys(m.deps)) {
 			d := m.deps[apparent]
 			if _, ok := goDepsOfBazelDeps[d.name]; !ok {
 				continue
@@ -322,12 +324,12 @@ func (m *module) resolve(root string, u *usage) {
 			resolutions[t.path] = r
 		}
 	}
-	for _, p := range sortedKeys(gazelleOverrides) {
+	for _, p := range slices.Sorted(maps.Keys(gazelleOverrides)) {
 		if resolutions[p] == nil {
 			errf(gazelleOverrides[p].line, "go_deps fails: gazelle_override of %s targets no Go module of %s (go_deps.bzl:130-136)", p, u.describe())
 		}
 	}
-	for _, p := range sortedKeys(otherOverrides) {
+	for _, p := range slices.Sorted(maps.Keys(otherOverrides)) {
 		if resolutions[p] == nil {
 			errf(otherOverrides[p], "go_deps fails: the override of %s targets no Go module of %s (go_deps.bzl:130-136)", p, u.describe())
 		}
@@ -353,7 +355,7 @@ func (m *module) resolve(root string, u *usage) {
 	}
 
 	byRepo := map[string]string{}
-	for _, p := range sortedKeys(resolutions) {
+	for _, p := range slices.Sorted(maps.Keys(resolutions)) {
 		r := resolutions[p]
 		if r.bazelModule != "" || u.isolated && sharedRepos[p] {
 			continue
@@ -454,7 +456,7 @@ func repoName(importpath string, overrides map[string]string) string {
 func repoConfig(resolutions map[string]*resolution, overrides map[string]*overrideTag, defaults *overrideTag) string {
 	type entry struct{ name, importpath, moduleName, convention string }
 	var entries []entry
-	for _, p := range sortedKeys(resolutions) {
+	for _, p := range slices.Sorted(maps.Keys(resolutions)) {
 		r := resolutions[p]
 		if r.goModDir != "" {
 			continue

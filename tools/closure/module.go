@@ -5,7 +5,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
@@ -298,15 +297,6 @@ func goModPath(l string) (string, error) {
 		return "", fmt.Errorf("go_deps.from_file: %s is not in the main repository, which this check does not follow", l)
 	}
 	return path.Join(lb.Pkg, lb.Name), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func hasPrefixPath(p, prefix string) bool {

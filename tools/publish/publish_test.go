@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -175,7 +176,7 @@ func TestUploadsEveryManifestFileAtItsKey(t *testing.T) {
 		}
 		got := keys(t, c)
 		if len(got) != len(want) {
-			t.Errorf("%s store: stored %v, want %v", name, sortedKeys(got), sortedKeys(want))
+			t.Errorf("%s store: stored %v, want %v", name, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 		}
 		for k, v := range want {
 			if got[k] != v {
@@ -205,7 +206,7 @@ func TestMissingFileUploadsNothing(t *testing.T) {
 		t.Errorf("Upload = %v, want nothing uploaded", err)
 	}
 	if got := keys(t, c); len(got) != 0 {
-		t.Errorf("store holds %v after a failed publish", sortedKeys(got))
+		t.Errorf("store holds %v after a failed publish", slices.Sorted(maps.Keys(got)))
 	}
 }
 
@@ -231,15 +232,6 @@ func TestContentThatDoesNotMatchItsChecksumFails(t *testing.T) {
 			t.Errorf("%s store: Upload = %v, want an error with %q", tc.name, err, tc.want)
 		}
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func TestUnpackReleaseArchive(t *testing.T) {
