@@ -18,6 +18,7 @@ import (
 
 	bzl "github.com/bazelbuild/buildtools/build"
 
+	"github.com/protocol-forge/protocol-forge/tools/artifacttest"
 	"github.com/protocol-forge/protocol-forge/tools/assemble"
 	"github.com/protocol-forge/protocol-forge/tools/debian"
 	"github.com/protocol-forge/protocol-forge/tools/debversion"
@@ -37,10 +38,6 @@ type shipped struct {
 }
 
 func (s shipped) String() string { return s.p.Name + "/" + s.v.Target.Variant.Name }
-
-// version is what the service prints for its release: VERSION's tag
-// without a leading "v", as the protocol build test expects.
-func version(p *spec.Protocol) string { return strings.TrimPrefix(p.Tag, "v") }
 
 // binaries are built once per test binary: the protocol build test's go
 // build of every Go-built MANIFEST entry (gosource.Binary.Build), which
@@ -155,6 +152,11 @@ func TestArtifactsRunAsShipped(t *testing.T) {
 				t.Error(err)
 			}
 		})
+		t.Run(s.String()+"/generated_tests", func(t *testing.T) {
+			for _, err := range runGeneratedTests(t, repo, s) {
+				t.Error(err)
+			}
+		})
 	}
 
 	t.Run("deb", func(t *testing.T) {
@@ -179,7 +181,7 @@ func TestArtifactsRunAsShipped(t *testing.T) {
 		// The first protocol whose service prints its version.
 		target := ""
 		for _, p := range repo.Protocols {
-			if _, known := knownFailures[p.Name]; !known && target == "" {
+			if p.KnownFailure == "" && target == "" {
 				target = p.Name
 			}
 		}
@@ -192,6 +194,7 @@ func TestArtifactsRunAsShipped(t *testing.T) {
 			}
 			wantFailure(t, s.String()+" image", "permission denied", []error{runImage(t, s, libc)})
 			wantFailure(t, s.String()+" archive", "permission denied", runArchive(t, s))
+			wantFailure(t, s.String()+" generated tests", "cannot execute", runGeneratedTests(t, repo, s))
 			if _, err := aptInstall(system, []shipped{s}); err != nil {
 				t.Fatal(err)
 			}
@@ -294,37 +297,66 @@ func runImage(t *testing.T, s shipped, libc string) error {
 	return printsVersion(t, s.p, fmt.Sprintf("image %s: %s as %s", s.v.Image.Rule, strings.Join(argv, " "), s.v.Image.User), out, err)
 }
 
-// knownFailures are the protocols whose shipped service cannot print its
-// version, with the message it fails with. Each is a defect of what we ship,
-// recorded so that the other protocols keep being checked: the test fails
-// as soon as the failure changes or goes away.
-var knownFailures = map[string]string{
-	// gnoland panics before it reads its arguments: every command looks
-	// for GNOROOT, the gno source tree (stdlibs, examples), which is not
-	// in the image, the archive or the .deb, and -trimpath leaves it no
-	// path to guess from (gnovm/pkg/gnoenv/gnoroot.go). Upstream's image
-	// sets GNOROOT and copies the tree; `gnoland start` needs it too.
-	"gnoland": "gno was unable to determine GNOROOT",
-}
-
 // printsVersion checks that a command exited 0 and printed p's version, or,
-// for a known failure, that it fails just so.
+// for a known failure (forge_known_failure in its BUILD file), that it
+// fails just so.
 func printsVersion(t *testing.T, p *spec.Protocol, what, out string, err error) error {
 	t.Helper()
-	if known, ok := knownFailures[p.Name]; ok {
+	if known := p.KnownFailure; known != "" {
 		if err != nil && strings.Contains(out, known) {
 			t.Logf("%s: fails as known: %s", what, known)
 			return nil
 		}
-		return fmt.Errorf("%s: expected the known failure %q, got %v:\n%s\n(if it is fixed, delete it from knownFailures)", what, known, err, out)
+		return fmt.Errorf("%s: expected the known failure %q, got %v:\n%s\n(if it is fixed, remove forge_known_failure from its BUILD file)", what, known, err, out)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %v\n%s", what, err, out)
 	}
-	if !strings.Contains(out, version(p)) {
-		return fmt.Errorf("%s printed %q, not the version %s", what, out, version(p))
+	if !strings.Contains(out, p.PrintedVersion()) {
+		return fmt.Errorf("%s printed %q, not the version %s", what, out, p.PrintedVersion())
 	}
 	return nil
+}
+
+// runGeneratedTests runs what the variant's generated layer_run_test and
+// deb_test run under `bazel test`, with the attributes of the committed
+// BUILD file, over the artifacts with the real binaries inside.
+func runGeneratedTests(t *testing.T, repo *spec.Repo, s shipped) []error {
+	t.Helper()
+	pkg, err := packaging.LoadPackage(filepath.Join(repo.Root, s.p.Dir, "BUILD.bazel"), s.p.Dir)
+	if err != nil {
+		return []error{err}
+	}
+	suffix := strings.TrimPrefix(s.v.Image.Rule, "image")
+	run, debTest := pkg.Rule("run_test"+suffix), pkg.Rule("deb_test"+suffix)
+	if run == nil || debTest == nil {
+		return []error{fmt.Errorf("%s: no run_test%s or deb_test%s", s.p.Dir, suffix, suffix)}
+	}
+	var errs []error
+	if out, err := artifacttest.RunLayer(artifacttest.LayerRun{
+		Layer:        s.v.Image.Layers[0].Path,
+		Entrypoint:   run.AttrStrings("entrypoint"),
+		VersionArgs:  run.AttrStrings("version_args"),
+		Version:      run.AttrString("version"),
+		KnownFailure: run.AttrString("known_failure"),
+		Dir:          t.TempDir(),
+	}); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %v", run.Name(), err))
+	} else {
+		t.Logf("%s: %s", run.Name(), strings.TrimSpace(out))
+	}
+	opts, err := debian.LoadOptions(repo, s.p)
+	if err != nil {
+		return append(errs, err)
+	}
+	rendered := t.TempDir()
+	if err := debian.Render(repo, s.p, s.v.Target, opts).Write(rendered); err != nil {
+		return append(errs, err)
+	}
+	for _, err := range artifacttest.CheckDeb(s.v.Deb.Path, rendered) {
+		errs = append(errs, fmt.Errorf("%s: %v", debTest.Name(), err))
+	}
+	return errs
 }
 
 // nobody is who unpacks and runs the archive: a user that owns nothing the

@@ -33,10 +33,11 @@ const (
 	VersionArgsDirective   = "forge_version_args"   // protocol: arguments that make the service print its version
 	EnableServiceDirective = "forge_enable_service" // protocol: "true" to enable and start the service on install
 	ConflictsDirective     = "forge_conflicts"      // protocol: protocols whose .deb installs a path this one's does
+	KnownFailureDirective  = "forge_known_failure"  // protocol: the message the version command fails with, a recorded defect
 )
 
 // Directives lists every directive forge knows, for gazelle's KnownDirectives.
-var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective, ConflictsDirective}
+var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective, ConflictsDirective, KnownFailureDirective}
 
 // DefaultVersionArgs make most node binaries print their version.
 var DefaultVersionArgs = []string{"version"}
@@ -71,6 +72,10 @@ type Protocol struct {
 	// VersionArgs are the arguments with which the service executable
 	// prints its version; the protocol build tests run it so.
 	VersionArgs []string
+	// KnownFailure is the message the service executable's version
+	// command fails with, when that is a known defect of what we ship:
+	// the run tests expect exactly that failure, so they notice a fix.
+	KnownFailure string
 	// EnableService makes the .deb enable and start the service on install.
 	EnableService bool
 	// Conflicts are the protocols whose packages install a path this
@@ -388,6 +393,11 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 			return d.errorf("%s needs the arguments that make %s print its version", d.key, p.Service.Path)
 		}
 		p.VersionArgs = strings.Fields(d.value)
+	case KnownFailureDirective:
+		if d.value == "" {
+			return d.errorf("%s needs the message %s fails with", d.key, p.Service.Path)
+		}
+		p.KnownFailure = d.value
 	case MaintainerDirective, RepositoryURLDirective:
 		return d.errorf("%s is a setting of the whole repository: put it in the root BUILD.bazel", d.key)
 	default:
@@ -507,3 +517,8 @@ func readDirectives(root, rel string) ([]directive, error) {
 	}
 	return nil, nil
 }
+
+// PrintedVersion is what the service's version command must print: the
+// release tag without its "v", which version commands leave out (geth
+// prints "1.17.10-stable" for v1.17.10).
+func (p *Protocol) PrintedVersion() string { return strings.TrimPrefix(p.Tag, "v") }
