@@ -2,6 +2,14 @@
 
 visibility("//rules/...")
 
+DebFilesInfo = provider(
+    doc = "Everything one deb_files target rendered, for the .deb test to compare the built package with.",
+    fields = {
+        "files": "depset of every rendered file",
+        "layout": "File: layout.txt; the other files sit beside it under their forge render names",
+    },
+)
+
 def _deb_files_impl(ctx):
     scripts = [ctx.outputs.control, ctx.outputs.description, ctx.outputs.conffiles, ctx.outputs.layout, ctx.outputs.postinst, ctx.outputs.prerm, ctx.outputs.postrm]
     outputs = scripts + ctx.outputs.root_files
@@ -24,7 +32,10 @@ def _deb_files_impl(ctx):
         mnemonic = "ForgeRenderDeb",
         progress_message = "Rendering the Debian package files of %{label}",
     )
-    return [DefaultInfo(files = depset(ctx.outputs.root_files))]
+    return [
+        DefaultInfo(files = depset(ctx.outputs.root_files)),
+        DebFilesInfo(files = depset(outputs), layout = ctx.outputs.layout),
+    ]
 
 deb_files = rule(
     implementation = _deb_files_impl,

@@ -29,6 +29,19 @@ type Variant struct {
 // oci.pull names it in a repository name: "<os>_<arch>".
 const Platform = "linux_amd64"
 
+// Constraints are the constraint values of a platform ("<os>_<arch>") in
+// the platforms module: what a test that runs the platform's binaries on
+// the host declares in target_compatible_with, so that Bazel skips it on
+// other hosts and says so.
+func Constraints(platform string) []string {
+	os, arch, _ := strings.Cut(platform, "_")
+	cpu := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[arch]
+	if cpu == "" {
+		cpu = arch
+	}
+	return []string{"@platforms//os:" + os, "@platforms//cpu:" + cpu}
+}
+
 // BaseRepository is the repository of the variant's base image for one
 // platform: oci.pull creates "<name>_<os>_<arch>" per platform it lists
 // (rules_oci 2.3.2 oci/extensions.bzl) beside "<name>", an alias that

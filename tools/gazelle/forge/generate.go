@@ -1,9 +1,12 @@
 package forge
 
 import (
+	"encoding/json"
 	"fmt"
 	"log"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/language"
@@ -33,10 +36,24 @@ const (
 	debFilesName   = "deb_files"
 	debConfigName  = "deb_config"
 	debDataName    = "deb_data"
+	// The tests of what a variant ships (testRules).
+	tarballName         = "tarball"
+	structureConfigName = "structure_config"
+	structureTestName   = "structure_test"
+	runTestName         = "run_test"
+	debTestName         = "deb_test"
 )
+
+// helperNames are the per-variant targets beside perVariantNames that
+// users do not build by name.
+var helperNames = []string{debFilesName, debConfigName, debDataName, tarballName, structureConfigName, structureTestName, runTestName, debTestName}
 
 // perVariantNames are the targets generated once per variant.
 var perVariantNames = []string{layerName, imageName, loadName, pushName, archiveName, debName, publishName}
+
+// labelsAttr keeps an image's labels as a map beside the attribute, for
+// the structure test that checks them.
+const labelsAttr = "forge_labels"
 
 // nonRootUser is the uid:gid images run as: distroless's "nonroot" user,
 // written as numbers so that runtimes that check for a non-root user by uid
@@ -110,7 +127,7 @@ func wasGenerated(r *rule.Rule) bool {
 	if name == repositoryName {
 		return kind == "image_repository"
 	}
-	for _, base := range append(perVariantNames, debFilesName, debConfigName, debDataName) {
+	for _, base := range append(slices.Clone(perVariantNames), helperNames...) {
 		if name == base {
 			return true
 		}
@@ -131,7 +148,7 @@ func isGeneratedName(name string) bool {
 	if name == repositoryName {
 		return true
 	}
-	for _, base := range append(perVariantNames, debFilesName, debConfigName, debDataName, layerName+"_files", archiveName+"_files") {
+	for _, base := range append(append(slices.Clone(perVariantNames), helperNames...), layerName+"_files", archiveName+"_files") {
 		if name == base || strings.HasPrefix(name, base+"_") {
 			return true
 		}
@@ -267,6 +284,7 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 	facts := annotations(repo, p, t)
 	image.SetAttr("annotations", facts)
 	image.SetAttr("labels", facts)
+	image.SetPrivateAttr(labelsAttr, facts)
 
 	tag := p.ImageTag(t)
 	load := rule.NewRule("oci_load", targetName(loadName, t))
@@ -292,7 +310,8 @@ func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage,
 	}
 
 	debRules := debRules(repo, p, t, layer, buildFile)
-	return append([]*rule.Rule{layer, image, load, push, archive, publish}, debRules...)
+	rules := append([]*rule.Rule{layer, image, load, push, archive, publish}, debRules...)
+	return append(rules, testRules(p, t, image, load, layer, debRules[0], debRules[len(debRules)-1])...)
 }
 
 // debRules returns the rules of target t's Debian package: the render
@@ -391,6 +410,99 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	deb.SetAttr("conffiles", pkg.Conffiles)
 	deb.SetAttr("package_file_name", c.FileName())
 	return []*rule.Rule{files, config, data, deb}
+}
+
+// testRules returns the tests `bazel test //protocols/...` runs on what
+// variant t ships, none of which needs docker or a network:
+//   - container_structure_test with its tar driver over oci_load's tarball
+//     (the driver takes only a .tar file; rules_oci's oci_load gives it as
+//     the "tarball" output group): entrypoint, user, labels, and each
+//     MANIFEST path with its mode and owner;
+//   - layer_run_test: the entrypoint run from the layer with the version
+//     arguments, on a host of the image's platform only;
+//   - deb_test: the .deb against what its deb_files rendered.
+func testRules(p *spec.Protocol, t metadata.Target, image, load, layer, files, deb *rule.Rule) []*rule.Rule {
+	tarball := rule.NewRule("filegroup", targetName(tarballName, t))
+	tarball.SetAttr("srcs", []string{":" + load.Name()})
+	tarball.SetAttr("output_group", "tarball")
+	tarball.SetAttr("testonly", true)
+
+	config := rule.NewRule("write_file", targetName(structureConfigName, t))
+	config.SetAttr("out", config.Name()+".yaml")
+	config.SetAttr("content", structureConfig(p, image))
+	config.SetAttr("newline", "unix")
+	config.SetAttr("testonly", true)
+
+	structure := rule.NewRule("container_structure_test", targetName(structureTestName, t))
+	structure.SetAttr("configs", []string{":" + config.Name()})
+	structure.SetAttr("driver", "tar")
+	structure.SetAttr("image", ":"+tarball.Name())
+
+	run := rule.NewRule("layer_run_test", targetName(runTestName, t))
+	run.SetAttr("layer", ":"+layer.Name())
+	run.SetAttr("entrypoint", []string{p.Service.Path})
+	run.SetAttr("version_args", p.VersionArgs)
+	run.SetAttr("version", p.PrintedVersion())
+	if p.KnownFailure != "" {
+		run.SetAttr("known_failure", p.KnownFailure)
+	}
+	run.SetAttr("target_compatible_with", variant.Constraints(variant.Platform))
+
+	debTest := rule.NewRule("deb_test", targetName(debTestName, t))
+	debTest.SetAttr("deb", ":"+deb.Name())
+	debTest.SetAttr("rendered", ":"+files.Name())
+	return []*rule.Rule{tarball, config, structure, run, debTest}
+}
+
+// structureConfig is container-structure-test's configuration for image,
+// in YAML as the lines write_file joins: the image's metadata, and each
+// MANIFEST entry present with the mode it ships with. Not its owner: the
+// tar driver stats the unpacked files, and its ownership check wants a tar
+// header (pkg/types/v2/file_existence.go:149-165 at v1.22.1), so any uid
+// fails it; layer_run_test checks the owner instead. Every
+// string is quoted (yamlString), so that none reads as a number or a
+// time ("65532:65532" would be a base-60 integer in YAML 1.1).
+func structureConfig(p *spec.Protocol, image *rule.Rule) []string {
+	lines := []string{
+		"schemaVersion: " + yamlString("2.0.0"),
+		"metadataTest:",
+	}
+	var entrypoint []string
+	for _, arg := range image.AttrStrings("entrypoint") {
+		entrypoint = append(entrypoint, yamlString(arg))
+	}
+	lines = append(lines,
+		"  entrypoint: ["+strings.Join(entrypoint, ", ")+"]",
+		"  user: "+yamlString(image.AttrString("user")),
+	)
+	labels, _ := image.PrivateAttr(labelsAttr).(map[string]string)
+	if len(labels) > 0 {
+		lines = append(lines, "  labels:")
+		for _, k := range slices.Sorted(maps.Keys(labels)) {
+			lines = append(lines, "    - key: "+yamlString(k), "      value: "+yamlString(labels[k]))
+		}
+	}
+	lines = append(lines, "fileExistenceTests:")
+	for _, e := range p.Manifest {
+		lines = append(lines,
+			"  - name: "+yamlString(e.Path),
+			"    path: "+yamlString(e.Path),
+			"    shouldExist: true",
+			"    permissions: "+yamlString(packaging.EntryMode(e).String()),
+		)
+	}
+	return lines
+}
+
+// yamlString quotes s for YAML: single-quoted, whose only escape is a
+// doubled quote, unless s holds a control character, which only the
+// double-quoted style (JSON's) can carry.
+func yamlString(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 func setDeterministic(r *rule.Rule) {

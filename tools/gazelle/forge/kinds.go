@@ -49,7 +49,30 @@ var kinds = map[string]rule.KindInfo{
 		NonEmptyAttrs:  set("image"),
 		MergeableAttrs: set("image"),
 	},
+	"filegroup": {
+		NonEmptyAttrs:  set("srcs"),
+		MergeableAttrs: set("srcs", "output_group", "testonly"),
+	},
+	"write_file": {
+		NonEmptyAttrs:  set("out"),
+		MergeableAttrs: set("out", "content", "newline", "testonly"),
+	},
+	"container_structure_test": {
+		NonEmptyAttrs:  set("image", "configs"),
+		MergeableAttrs: set("image", "configs", "driver"),
+	},
+	"layer_run_test": {
+		NonEmptyAttrs:  set("layer"),
+		MergeableAttrs: set("layer", "entrypoint", "version_args", "version", "known_failure", "target_compatible_with"),
+	},
+	"deb_test": {
+		NonEmptyAttrs:  set("deb"),
+		MergeableAttrs: set("deb", "rendered"),
+	},
 }
+
+// nativeKinds are Bazel's own rules, which need no load.
+var nativeKinds = set("filegroup")
 
 func set(attrs ...string) map[string]bool {
 	m := make(map[string]bool, len(attrs))
@@ -72,9 +95,12 @@ var loads = []struct {
 	{"rules_pkg", "//pkg:mappings.bzl", []string{"pkg_attributes", "pkg_files"}},
 	{"rules_pkg", "//pkg:tar.bzl", []string{"pkg_tar"}},
 	{"rules_multirun", "//:defs.bzl", []string{"multirun"}},
+	{"bazel_skylib", "//rules:write_file.bzl", []string{"write_file"}},
+	{"container_structure_test", "//:defs.bzl", []string{"container_structure_test"}},
 	{"", "//rules:deb.bzl", []string{"deb_files"}},
 	{"", "//rules:image.bzl", []string{"image_repository"}},
 	{"", "//rules:publish.bzl", []string{"protocol_publish"}},
+	{"", "//rules:test.bzl", []string{"deb_test", "layer_run_test"}},
 }
 
 // Loads gives the load statements under the modules' own names, for a

@@ -17,7 +17,7 @@ func TestApparentLoadsFollowRepoNames(t *testing.T) {
 	}
 }
 
-// Every kind the generator emits has a load, or gazelle would write a call
+// Every kind the generator emits has a load, but Bazel's own, or gazelle would write a call
 // to an undefined symbol.
 func TestEveryKindIsLoaded(t *testing.T) {
 	loaded := map[string]bool{}
@@ -27,7 +27,7 @@ func TestEveryKindIsLoaded(t *testing.T) {
 		}
 	}
 	for kind := range kinds {
-		if !loaded[kind] {
+		if !loaded[kind] && !nativeKinds[kind] {
 			t.Errorf("kind %s has no load", kind)
 		}
 	}

@@ -23,8 +23,8 @@ import (
 // repository; a MODULE.bazel pinning the same bazel_deps, base images and
 // Go SDK, whose go_deps usage brings in every direct requirement and tool
 // module of root's go.mod (the real go.mod is copied when root has none); a root BUILD file
-// exporting itself to the protocols, when root has none; and a stand-in
-// for //tools/forge, which rules/ depends on.
+// exporting itself to the protocols, when root has none; and stand-ins
+// for //tools/forge and //tools/artifacttest/runner, which rules/ runs.
 func Bazel(t testing.TB, root string) {
 	t.Helper()
 	real := corpus.RepoRoot(t)
@@ -42,6 +42,7 @@ func Bazel(t testing.TB, root string) {
 		write(t, root, "BUILD.bazel", "exports_files(\n    [\"BUILD.bazel\"],\n    visibility = [\"//protocols:__subpackages__\"],\n)\n")
 	}
 	write(t, root, "tools/forge/BUILD.bazel", "# Stands in for the forge binary that rules/ runs.\nfilegroup(\n    name = \"forge\",\n    visibility = [\"//visibility:public\"],\n)\n")
+	write(t, root, "tools/artifacttest/runner/BUILD.bazel", "# Stands in for the test runner that rules/ runs.\nfilegroup(\n    name = \"runner\",\n    visibility = [\"//visibility:public\"],\n)\n")
 }
 
 func module(t testing.TB, real, root string) string {
