@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // The environment the generated test rules (rules/private/artifact_test.bzl)
@@ -64,10 +65,16 @@ func Main(getenv func(string) string, scratch string) (string, bool) {
 }
 
 // runfile resolves a runfiles path ("_main/protocols/geth/layer.tar.gz")
-// in the test's runfiles tree; an absolute path is taken as it is.
+// in the test's runfiles tree, or through the runfiles manifest when Bazel
+// made none (--noenable_runfiles); an absolute path is taken as it is.
 func runfile(getenv func(string) string, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
+	}
+	if manifest := getenv("RUNFILES_MANIFEST_FILE"); manifest != "" && getenv("RUNFILES_DIR") == "" {
+		if target, ok := fromManifest(manifest, p); ok {
+			return target
+		}
 	}
 	for _, root := range []string{getenv("RUNFILES_DIR"), getenv("TEST_SRCDIR")} {
 		if root != "" {
@@ -78,4 +85,19 @@ func runfile(getenv func(string) string, p string) string {
 		return filepath.Join(exe+".runfiles", filepath.FromSlash(p))
 	}
 	return p
+}
+
+// fromManifest looks p up in a runfiles manifest: one "RUNFILES_PATH
+// TARGET" line per file.
+func fromManifest(manifest, p string) (string, bool) {
+	b, err := os.ReadFile(manifest)
+	if err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if key, target, ok := strings.Cut(line, " "); ok && key == p {
+			return target, true
+		}
+	}
+	return "", false
 }

@@ -35,9 +35,12 @@ type LayerRun struct {
 // instead of printing its version would otherwise hang the test.
 const runTimeout = 2 * time.Minute
 
-// containerPath is distroless's PATH, so that the service finds what it
-// would find in the image, not the test host's tools.
-const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// containerPath is distroless's PATH. The runner gives the service these
+// directories under the unpacked layer, so that a program it looks up on
+// PATH is found only if the layer holds it (a shell, say, is not), not
+// from the test host. The base image's files are not there: a service that
+// needs one fails here and says so.
+var containerPath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
 
 // RunLayer unpacks the layer, checks that the entrypoint is a file the
 // image's non-root user may execute, runs it with the version arguments
@@ -78,7 +81,11 @@ func RunLayer(r LayerRun) (string, error) {
 	args := append(append([]string(nil), r.Entrypoint[1:]...), r.VersionArgs...)
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Dir = r.Dir
-	cmd.Env = []string{"PATH=" + containerPath, "HOME=" + r.Dir}
+	var path []string
+	for _, dir := range containerPath {
+		path = append(path, filepath.Join(r.Dir, dir))
+	}
+	cmd.Env = []string{"PATH=" + strings.Join(path, string(os.PathListSeparator)), "HOME=" + r.Dir}
 	out, runErr := cmd.CombinedOutput()
 	argv := strings.Join(append([]string{r.Entrypoint[0]}, args...), " ")
 	if r.KnownFailure != "" {

@@ -23,8 +23,9 @@ import (
 )
 
 // The generated structure tests, run by container-structure-test itself:
-// the release the container_structure_test module runs (v1.22.1, built
-// here from its Go module, pinned in testdata/structuretest), its tar
+// its Go module v1.22.1, pinned in testdata/structuretest and built here
+// (the Bazel module 1.22.1 downloads the v1.22.0 release binary; the two
+// tags differ only in repositories.bzl, so the code is the same), its tar
 // driver, the configuration exactly as write_file writes it from the
 // committed BUILD file, over an image tarball laid out as oci_load writes
 // one (rules_oci 2.3.2 oci/private/tarball.sh.tpl, docker format) around

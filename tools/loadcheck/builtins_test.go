@@ -100,3 +100,19 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+// The library names gazelle gives Go packages of other modules (what a
+// label into a go_deps repository must say).
+func TestGazelleLibName(t *testing.T) {
+	for importPath, want := range map[string]string{
+		"github.com/ethereum/go-ethereum/cmd/geth": "geth",
+		"gopkg.in/yaml.v2":                         "yaml_v2",
+		"github.com/cosmos/cosmos-sdk/v2":          "cosmos-sdk",
+		"github.com/a/b/v2/c":                      "c",
+		"go.starlark.net":                          "go_starlark_net",
+	} {
+		if got := gazelleLibName(importPath); got != want {
+			t.Errorf("gazelleLibName(%q) = %q, want %q", importPath, got, want)
+		}
+	}
+}

@@ -176,6 +176,20 @@ var mutations = []mutation{
 		old: "common --experimental_isolated_extension_usages\n", new: "",
 		wantFile: "MODULE.bazel", wantLine: `isolate = True`,
 		want: `needs --experimental_isolated_extension_usages`},
+	// The generated tests and the rules behind them.
+	{name: "generated: a value the attribute does not take", file: "protocols/btcd/BUILD.bazel",
+		old: `    driver = "tar",`, new: `    driver = "tarr",`,
+		want: `driver = "tarr" is not one of docker, tar, host`},
+	{name: "generated: a newline write_file does not know", file: "protocols/btcd/BUILD.bazel",
+		old: `    newline = "unix",`, new: `    newline = "unixx",`,
+		want: `newline = "unixx" is not one of unix, windows, auto`},
+	{name: "ours: a configuration Bazel does not know", file: "rules/private/artifact_test.bzl",
+		old: `    cfg = "target",`, new: `    cfg = "targett",`, wantLine: "_RUNNER = attr.label(",
+		want: `cfg = "targett" is neither`},
+	{name: "ours: a test rule that is not a test", file: "rules/private/artifact_test.bzl",
+		old: "    test = True,\n    attrs = {\n        \"entrypoint\"", new: "    test = False,\n    attrs = {\n        \"entrypoint\"",
+		wantLine: "layer_run_test = rule(",
+		want:     `rule layer_run_test: test = false, but a rule's name ends in _test exactly when it is a test rule`},
 }
 
 func TestMutationsAreCaught(t *testing.T) {

@@ -478,6 +478,11 @@ func (c *checker) loadBzl(pos syntax.Position, pkg, name string) *bzlModule {
 	for name, v := range globals {
 		if r, ok := v.(*ourRuleCall); ok && r.name == "" {
 			r.name = name
+			// Bazel's own rule: a rule class is a test rule exactly
+			// when its name ends in "_test".
+			if r.test != strings.HasSuffix(name, "_test") {
+				c.errorf(r.pos, "rule %s: test = %v, but a rule's name ends in _test exactly when it is a test rule", name, r.test)
+			}
 		}
 	}
 	return m

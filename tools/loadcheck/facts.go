@@ -54,6 +54,9 @@ type Symbol struct {
 type Attr struct {
 	Type      string
 	Mandatory bool
+	// Values are the only values a string attribute takes (attr.string's
+	// values), when the rule restricts them.
+	Values []string
 }
 
 // Extension is a module extension: its tag classes and the repositories a
@@ -126,6 +129,10 @@ func parseFacts(file string, data []byte) (*Ruleset, error) {
 				return nil, fmt.Errorf("%s: attrs maps names to type strings", fn)
 			}
 			a := Attr{Type: strings.TrimSuffix(typ, "!"), Mandatory: strings.HasSuffix(typ, "!")}
+			// "string{a,b}": a string attribute with values = ["a", "b"].
+			if base, values, ok := strings.Cut(a.Type, "{"); ok && strings.HasSuffix(values, "}") {
+				a.Type, a.Values = base, strings.Split(strings.TrimSuffix(values, "}"), ",")
+			}
 			for _, alt := range strings.Split(a.Type, "|") {
 				if !attrTypes[alt] {
 					return nil, fmt.Errorf("%s: attribute %s has unknown type %q", fn, name, alt)

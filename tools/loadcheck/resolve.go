@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
@@ -147,12 +148,26 @@ func (c *checker) resolveGoPackage(m *goModule, l label.Label) string {
 	if err != nil || !hasGo {
 		return fmt.Sprintf("%s %s has no Go package %s", m.path, m.version, path.Join(m.path, l.Pkg))
 	}
-	base := path.Base(path.Join(m.path, l.Pkg))
+	base := gazelleLibName(path.Join(m.path, l.Pkg))
 	if l.Name != base && l.Name != base+"_lib" {
 		return fmt.Sprintf("go_deps names the targets of %s %q or %q, not %q", path.Join(m.path, l.Pkg), base, base+"_lib", l.Name)
 	}
 	return ""
 }
+
+// gazelleLibName is the name gazelle's import naming convention gives the
+// library of an import path (gazelle 0.53.0 language/go/package.go:197-211):
+// its last element, or the one before a /vN major-version suffix, with
+// dots as underscores ("gopkg.in/yaml.v2" -> "yaml_v2").
+func gazelleLibName(importPath string) string {
+	dir, name := path.Split(importPath)
+	if majorVersion.MatchString(name) && dir != "" {
+		name = path.Base(strings.TrimSuffix(dir, "/"))
+	}
+	return strings.ReplaceAll(name, ".", "_")
+}
+
+var majorVersion = regexp.MustCompile(`^v[0-9]+$`)
 
 // resolveVisibility checks one visibility entry.
 func (c *checker) resolveVisibility(l label.Label) string {

@@ -3,6 +3,7 @@ package loadcheck
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -196,8 +197,18 @@ func attrModule() starlark.Value {
 					d.attr.Mandatory = bool(kv[1].Truth())
 				case "default":
 					d.def = kv[1]
+				case "values":
+					if typ == "string" {
+						d.attr.Values = stringsOf(kv[1])
+					}
+				case "cfg":
+					// A transition object is opaque here; a string must be
+					// one Bazel knows ("host" is gone since Bazel 6).
+					if cfg, ok := starlark.AsString(kv[1]); ok && cfg != "target" && cfg != "exec" {
+						return nil, fmt.Errorf("%s: cfg = %q is neither \"target\" nor \"exec\"", b.Name(), cfg)
+					}
 				case "doc", "allow_files", "allow_single_file", "allow_empty", "allow_rules", "executable",
-					"cfg", "providers", "aspects", "values", "configurable", "flags", "skip_validations":
+					"providers", "aspects", "configurable", "flags", "skip_validations":
 				default:
 					return nil, fmt.Errorf("%s: unexpected keyword argument %s", b.Name(), k)
 				}
@@ -267,6 +278,9 @@ func (c *checker) instantiate(thread *starlark.Thread, kind, from string, attrs 
 			continue
 		}
 		c.checkValue(thread, apos, kind, name, a.Type, kv[1], p.path, false)
+		if v, isString := kv[1].(starlark.String); isString && len(a.Values) > 0 && !slices.Contains(a.Values, string(v)) {
+			c.errorf(apos, "%s (%s): %s = %q is not one of %s", kind, from, name, string(v), strings.Join(a.Values, ", "))
+		}
 	}
 	for _, name := range sortedNames(attrs) {
 		if v := given[name]; attrs[name].Mandatory && (v == nil || v == starlark.None) {

@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"fmt"
 	"log"
 	"maps"
@@ -112,22 +111,54 @@ func staleRules(f *rule.File, generated map[string]bool) []*rule.Rule {
 	return empty
 }
 
+// generatedKinds are the kinds each generated base name has: a rule
+// named like one of ours but of another kind is the user's.
+var generatedKinds = map[string][]string{
+	layerName:           {"pkg_tar"},
+	imageName:           {"oci_image", "alias"},
+	loadName:            {"oci_load", "alias"},
+	pushName:            {"oci_push", "multirun"},
+	archiveName:         {"pkg_tar", "alias"},
+	debName:             {"pkg_deb", "alias"},
+	publishName:         {"protocol_publish", "multirun"},
+	debFilesName:        {"deb_files"},
+	debConfigName:       {"pkg_files"},
+	debDataName:         {"pkg_tar"},
+	tarballName:         {"filegroup"},
+	structureConfigName: {"write_file"},
+	structureTestName:   {"container_structure_test"},
+	runTestName:         {"layer_run_test"},
+	debTestName:         {"deb_test"},
+}
+
 // wasGenerated says whether r has the kind and the exact name of a rule this
 // language generates for some MANIFEST entry or variant: a base name, or a
 // base name with a known variant's suffix, or an entry's mapping. A rule
-// named merely like one (archive_docs, image_latest) is the user's.
+// named merely like one (archive_docs, image_latest), or named like one
+// with another kind, is the user's; so are the generic kinds (filegroup,
+// write_file) unless they hold what we generate in them.
 func wasGenerated(r *rule.Rule) bool {
 	name, kind := r.Name(), r.Kind()
-	if _, ours := kinds[kind]; !ours && kind != "alias" {
-		return false
-	}
 	if kind == "pkg_files" && (strings.HasPrefix(name, layerName+"_files_") || strings.HasPrefix(name, archiveName+"_files_")) {
 		return true
 	}
 	if name == repositoryName {
 		return kind == "image_repository"
 	}
-	for _, base := range append(slices.Clone(perVariantNames), helperNames...) {
+	switch kind {
+	case "filegroup":
+		if r.AttrString("output_group") != "tarball" {
+			return false
+		}
+	case "write_file":
+		if !strings.HasSuffix(r.AttrString("out"), ".yaml") {
+			return false
+		}
+	}
+	for base, kinds := range generatedKinds {
+		if !slices.Contains(kinds, kind) {
+			continue
+		}
 		if name == base {
 			return true
 		}
@@ -417,7 +448,7 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 //   - container_structure_test with its tar driver over oci_load's tarball
 //     (the driver takes only a .tar file; rules_oci's oci_load gives it as
 //     the "tarball" output group): entrypoint, user, labels, and each
-//     MANIFEST path with its mode and owner;
+//     MANIFEST path with its mode (owners: see structureConfig);
 //   - layer_run_test: the entrypoint run from the layer with the version
 //     arguments, on a host of the image's platform only;
 //   - deb_test: the .deb against what its deb_files rendered.
@@ -495,14 +526,29 @@ func structureConfig(p *spec.Protocol, image *rule.Rule) []string {
 }
 
 // yamlString quotes s for YAML: single-quoted, whose only escape is a
-// doubled quote, unless s holds a control character, which only the
-// double-quoted style (JSON's) can carry.
+// doubled quote, when s is printable ASCII (what metadata allows);
+// anything else double-quoted with every other character escaped, since
+// YAML forbids raw control characters and folds line breaks, U+0085 among
+// them, inside single quotes.
 func yamlString(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-		b, _ := json.Marshal(s)
-		return string(b)
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r > 0x7e }) < 0 {
+		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 	}
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= 0x20 && r <= 0x7e:
+			b.WriteRune(r)
+		default:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func setDeterministic(r *rule.Rule) {
