@@ -4,8 +4,11 @@ package gosource
 
 import (
 	"debug/elf"
+	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,8 +62,52 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 			if !strings.Contains(string(msg), want) {
 				t.Errorf("%s %s printed %q, which does not report VERSION %s", b.Entry.Base(), strings.Join(args, " "), msg, b.Protocol.Tag)
 			}
+			if links(t, root, b, cosmosInit) {
+				initHome(t, bin)
+			}
 		})
 	}
+}
+
+// cosmosInit is the Cosmos SDK package of the `init` command, which every
+// chain application's root command adds (genutilcli.InitCmd).
+const cosmosInit = "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
+
+// links reports whether b's main package depends on pkg, as the go
+// command resolves it with b's go.mod and cgo setting.
+func links(t *testing.T, root string, b Binary, pkg string) bool {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", b.Package)
+	cmd.Dir = filepath.Join(root, filepath.FromSlash(b.Dir))
+	cmd.Env = append(os.Environ(), "CGO_ENABLED="+map[bool]string{true: "1", false: "0"}[b.Cgo])
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", b.Package, err)
+	}
+	return slices.Contains(strings.Fields(string(out)), pkg)
+}
+
+// initHome runs a Cosmos chain's `init` into a new home, as an operator's
+// first command, and checks the genesis it writes. The chain ID has the
+// form EVM chains require (NAME_EIP155-VERSION); any other chain takes it.
+func initHome(t *testing.T, bin string) {
+	t.Helper()
+	home := t.TempDir()
+	const chainID = "forge_9000-1"
+	if msg, err := exec.Command(bin, "init", "forge-test", "--chain-id", chainID, "--home", home).CombinedOutput(); err != nil {
+		t.Fatalf("%s init: %v\n%s", filepath.Base(bin), err, msg)
+	}
+	data, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
+	if err != nil {
+		t.Fatalf("%s init wrote no genesis: %v", filepath.Base(bin), err)
+	}
+	var genesis struct {
+		ChainID string `json:"chain_id"`
+	}
+	if err := json.Unmarshal(data, &genesis); err != nil || genesis.ChainID != chainID {
+		t.Errorf("%s init wrote a genesis with chain_id %q (%v), want %q", filepath.Base(bin), genesis.ChainID, err, chainID)
+	}
+	t.Logf("%s init wrote the genesis of %s", filepath.Base(bin), genesis.ChainID)
 }
 
 // isStatic reports whether an ELF executable asks for no dynamic loader.

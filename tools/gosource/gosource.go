@@ -6,6 +6,7 @@ package gosource
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"os"
@@ -46,6 +47,15 @@ type Binary struct {
 	// XDefs are the go_binary's x_defs: -X linker flags, such as the
 	// version string a release build stamps.
 	XDefs map[string]string
+	// Install says the go command builds it as `go install
+	// Package@Version`, with the module's own go.mod, rather than `go build`
+	// in Dir (see Build).
+	Install bool
+	// LinkOpts are the go_binary's gc_linkopts, passed to the linker after
+	// the -X flags (rules_go go/private/actions/link.bzl:214). A protocol
+	// writes a -X here whose value has braces, which rules_go's link
+	// builder would read as stamp keys in x_defs.
+	LinkOpts []string
 }
 
 // StripFlags are the linker flags rules_go adds in Bazel's default
@@ -56,7 +66,8 @@ type Binary struct {
 const StripFlags = "-s -w"
 
 // LDFlags returns the -ldflags value rules_go links the binary with: the
-// strip flags, then -X for each of XDefs.
+// strip flags, -X for each of XDefs, then LinkOpts. An option with white
+// space or quotes is quoted as the go command's flag parser reads it.
 func (b Binary) LDFlags() string {
 	keys := make([]string, 0, len(b.XDefs))
 	for k := range b.XDefs {
@@ -65,27 +76,130 @@ func (b Binary) LDFlags() string {
 	sort.Strings(keys)
 	flags := []string{StripFlags}
 	for _, k := range keys {
-		flags = append(flags, "-X "+k+"="+b.XDefs[k])
+		flags = append(flags, "-X", quoteFlag(k+"="+b.XDefs[k]))
+	}
+	for _, o := range b.LinkOpts {
+		flags = append(flags, quoteFlag(o))
 	}
 	return strings.Join(flags, " ")
+}
+
+// quoteFlag quotes a word of -ldflags that the go command would otherwise
+// split or unquote (cmd/internal/quoted.Split: white space separates, a
+// leading ' or " quotes); other words stay as they are.
+func quoteFlag(s string) string {
+	if !strings.ContainsAny(s, " \t\n\r'\"") {
+		return s
+	}
+	if !strings.Contains(s, "'") {
+		return "'" + s + "'"
+	}
+	return `"` + s + `"`
 }
 
 // Build builds the binary into out with plain go from the module the
 // go.mod in root/b.Dir pins: its package, CGO_ENABLED as rules_go sets it
 // for the platform, and LDFlags. -trimpath keeps the build directory out of
 // the binary, as rules_go does.
+//
+// rules_go records the upstream module, at its pinned version, as the main
+// module in the binary's build information: the embedded library's or the
+// go_binary's package metadata, which gazelle generates for every go_deps
+// repository (rules_go go/private/context.bzl:295-297,403-406,
+// go/tools/builders/buildinfo.go:166-206; gazelle
+// internal/go_repository.bzl:424-431,451-470). `go build` records our
+// module instead, and only `go install Package@Version` records the
+// upstream one. A binary that reads its version from there (cosmovisor)
+// is built that way when its protocol's go.mod replaces nothing, so that
+// the module's own go.mod selects the same versions; Build checks that it
+// did. `go install` asks the module's version list for deprecations, which
+// the module proxy may refuse (403): the modules come from the module
+// cache instead, served as a file proxy after `go mod download` in the
+// protocol's directory has put them there, verified against its go.sum.
 func (b Binary) Build(root, out string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", b.LDFlags(), "-o", out, b.Package)
-	cmd.Dir = filepath.Join(root, filepath.FromSlash(b.Dir))
+	dir := filepath.Join(root, filepath.FromSlash(b.Dir))
 	cgo := "0"
 	if b.Cgo {
 		cgo = "1"
 	}
-	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s (CGO_ENABLED=%s, in %s): %v\n%s", b.Package, cgo, cmd.Dir, err, msg)
+	args := []string{"build", "-trimpath", "-ldflags", b.LDFlags(), "-o", out, b.Package}
+	bin := out
+	env := append(os.Environ(), "CGO_ENABLED="+cgo)
+	if b.Install {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		gobin, err := os.MkdirTemp(filepath.Dir(out), ".install-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(gobin)
+		proxy, err := cachedModules(dir)
+		if err != nil {
+			return err
+		}
+		args = []string{"install", "-trimpath", "-ldflags", b.LDFlags(), b.Package + "@" + b.Version}
+		bin = filepath.Join(gobin, path.Base(b.Package))
+		env = append(env, "GOBIN="+gobin, "GOPROXY="+proxy, "GOSUMDB=off")
 	}
-	return nil
+	cmd := exec.Command("go", args...)
+	cmd.Dir, cmd.Env = dir, env
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s %s (CGO_ENABLED=%s, in %s): %v\n%s", args[0], b.Package, cgo, cmd.Dir, err, msg)
+	}
+	if !b.Install {
+		return nil
+	}
+	if err := pinnedDeps(bin, filepath.Join(dir, "go.mod")); err != nil {
+		return fmt.Errorf("go install %s@%s: %v", b.Package, b.Version, err)
+	}
+	return os.Rename(bin, out)
+}
+
+// cachedModules downloads every module the go.mod in dir requires into the
+// module cache, verified against its go.sum, and returns the cache's
+// download directory as a GOPROXY value.
+func cachedModules(dir string) (string, error) {
+	download := exec.Command("go", "mod", "download")
+	download.Dir = dir
+	if msg, err := download.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go mod download in %s: %v\n%s", dir, err, msg)
+	}
+	env := exec.Command("go", "env", "GOMODCACHE")
+	env.Dir = dir
+	modCache, err := env.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMODCACHE: %v", err)
+	}
+	return "file://" + filepath.ToSlash(filepath.Join(strings.TrimSpace(string(modCache)), "cache", "download")), nil
+}
+
+// pinnedDeps checks that every module the binary links is at the version
+// the go.mod requires.
+func pinnedDeps(bin, gomod string) error {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		return err
+	}
+	f, err := modfile.Parse(gomod, data, nil)
+	if err != nil {
+		return err
+	}
+	pinned := map[string]string{}
+	for _, r := range f.Require {
+		pinned[r.Mod.Path] = r.Mod.Version
+	}
+	var errs []error
+	for _, d := range info.Deps {
+		if v := pinned[d.Path]; v != d.Version {
+			errs = append(errs, fmt.Errorf("links %s %s, %s pins %q", d.Path, d.Version, gomod, v))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // The rules protocols build upstream binaries with: go_cross_binary builds
@@ -108,12 +222,13 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 	}
 	var bins []Binary
 	for _, p := range repo.Protocols {
-		mods, dir := rootMods, ""
+		mods, dir, install := rootMods, "", false
 		if _, err := os.Stat(filepath.Join(repo.Root, filepath.FromSlash(p.Dir), "go.mod")); err == nil {
 			dir = p.Dir
 			if mods, err = requirements(filepath.Join(repo.Root, filepath.FromSlash(p.Dir)), p.Name); err != nil {
 				return nil, err
 			}
+			install = !replaces(mods)
 		}
 		rules, err := buildRules(repo.Root, p.Dir)
 		if err != nil {
@@ -140,6 +255,7 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 				}
 				b.Cgo = r.AttrString("pure") != "on"
 				b.XDefs = stringDict(r.Attr("x_defs"))
+				b.LinkOpts = r.AttrStrings("gc_linkopts")
 			default:
 				continue
 			}
@@ -152,6 +268,7 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: repository @%s is no module required in %s", p.Dir, r.Kind(), src.Name, target.Repo, path.Join(dir, "go.mod"))
 			}
 			b.Package, b.Module, b.Version, b.Source, b.Dir = path.Join(req.mod.Path, target.Pkg), req.mod.Path, req.mod.Version, req.source, dir
+			b.Install = install
 			bins = append(bins, b)
 		}
 	}
@@ -201,6 +318,16 @@ func requirements(dir, protocol string) (map[string]requirement, error) {
 type requirement struct {
 	mod    module.Version
 	source string
+}
+
+// replaces reports whether go.mod replaces any module it requires.
+func replaces(mods map[string]requirement) bool {
+	for _, r := range mods {
+		if r.source != r.mod.Path {
+			return true
+		}
+	}
+	return false
 }
 
 // ProtocolRepoName is the apparent name under which MODULE.bazel makes a

@@ -41,6 +41,7 @@ func workspace(t *testing.T, version string) *spec.Repo {
 go_binary(
     name = "btcctl",
     embed = ["@com_github_btcsuite_btcd//cmd/btcctl:btcctl_lib"],
+    gc_linkopts = ["-X", "main.pattern=[a-z]{2,127}", "-X", "main.banner=btcd node"],
     x_defs = {"main.version": "v0.26.2", "main.commit": "abc"},
 )
 `,
@@ -71,7 +72,7 @@ func TestFindMapsEntriesToPackages(t *testing.T) {
 		got = append(got, b.Entry.Path+" "+b.Package+"@"+b.Version+" cgo="+map[bool]string{true: "1", false: "0"}[b.Cgo]+" ldflags="+b.LDFlags())
 	}
 	want := []string{
-		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1 ldflags=-s -w -X main.commit=abc -X main.version=v0.26.2",
+		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1 ldflags=-s -w -X main.commit=abc -X main.version=v0.26.2 -X main.pattern=[a-z]{2,127} -X 'main.banner=btcd node'",
 		"/usr/local/bin/btcd github.com/btcsuite/btcd@v0.26.2 cgo=0 ldflags=-s -w",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -113,7 +114,42 @@ func TestProtocolWithItsOwnModule(t *testing.T) {
 	if len(bins) != 1 || bins[0].Package != "github.com/btcsuite/btcd" || bins[0].Version != "v0.26.3" || bins[0].Dir != "protocols/btcd" {
 		t.Fatalf("binaries %+v, want btcd from protocols/btcd/go.mod at the replacement's v0.26.3", bins)
 	}
+	if bins[0].Install {
+		t.Errorf("a binary of a replaced module is built with go install, which ignores the replacement")
+	}
 	if errs := Drift(bins); len(errs) != 1 || !strings.Contains(errs[0].Error(), "pins github.com/btcsuite/btcd v0.26.3") {
 		t.Errorf("drift %v, want VERSION v0.26.2 against the replacement's v0.26.3", errs)
+	}
+}
+
+// A protocol's own go.mod that replaces nothing selects what the module's
+// own go.mod does: its binaries are built with go install, which records
+// the module as the main module, as rules_go does; the root go.mod's are
+// not.
+func TestInstallOnlyFromAProtocolModuleWithoutReplacements(t *testing.T) {
+	repo := workspace(t, "v0.26.2")
+	dir := filepath.Join(repo.Root, "protocols/btcd")
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/btcd\n\ngo 1.26\n\nrequire github.com/btcsuite/btcd v0.26.2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := "go_cross_binary(\n    name = \"btcd\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@btcd__com_github_btcsuite_btcd//:btcd\",\n)\n"
+	if err := os.WriteFile(filepath.Join(dir, "BUILD.bazel"), []byte(build), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bins, err := Find(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bins) != 1 || !bins[0].Install {
+		t.Errorf("binaries %+v, want btcd built with go install", bins)
+	}
+	root, err := Find(workspace(t, "v0.26.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range root {
+		if b.Install {
+			t.Errorf("%s of the root go.mod is built with go install", b.Entry.Path)
+		}
 	}
 }
