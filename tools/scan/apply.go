@@ -115,8 +115,15 @@ func goCmd(dir string, args ...string) error {
 
 // restamp replaces the old release in every x_defs value of the protocol's
 // BUILD file, where a go_binary stamps the version upstream's release build
-// would.
+// would: the tag, or the tag without its "v" where upstream's build strips
+// it (crescent's `git describe | sed 's/^v//'`).
 func restamp(dir, from, to string) error {
+	stamps := map[string]string{from: to}
+	if bareFrom, ok := strings.CutPrefix(from, "v"); ok {
+		if bareTo, ok := strings.CutPrefix(to, "v"); ok {
+			stamps[bareFrom] = bareTo
+		}
+	}
 	file := filepath.Join(dir, "BUILD.bazel")
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -135,8 +142,10 @@ func restamp(dir, from, to string) error {
 			continue
 		}
 		for _, kv := range dict.List {
-			if v, ok := kv.Value.(*build.StringExpr); ok && v.Value == from {
-				v.Value = to
+			if v, ok := kv.Value.(*build.StringExpr); ok {
+				if stamp, ok := stamps[v.Value]; ok {
+					v.Value = stamp
+				}
 			}
 		}
 	}

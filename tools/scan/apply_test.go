@@ -123,7 +123,10 @@ func nodeRepo(t *testing.T, proxy string) string {
     name = "node",
     embed = ["@com_example_node//cmd/node:node_lib"],
     pure = "on",
-    x_defs = {"main.Version": "v1.0.0"},
+    x_defs = {
+        "main.Release": "1.0.0",
+        "main.Version": "v1.0.0",
+    },
 )
 `)
 	if _, err := generate.Write(root); err != nil {
@@ -173,7 +176,7 @@ func TestApplyBumpsVersionModuleStampAndBuild(t *testing.T) {
 		t.Errorf("go.mod/go.sum do not pin v1.1.0:\n%s\n%s", read("go.mod"), read("go.sum"))
 	}
 	build := read("protocols/node/BUILD.bazel")
-	for _, want := range []string{`"main.Version": "v1.1.0"`, `version = "1.1.0"`, `remote_tags = ["v1.1.0"]`} {
+	for _, want := range []string{`"main.Version": "v1.1.0"`, `"main.Release": "1.1.0"`, `version = "1.1.0"`, `remote_tags = ["v1.1.0"]`} {
 		if !strings.Contains(build, want) {
 			t.Errorf("BUILD.bazel lacks %s", want)
 		}
