@@ -273,8 +273,9 @@ func libcRoot(t *testing.T, system string) string {
 }
 
 // runImage unpacks the image's layers over the variant's minimal root
-// (nothing for a static base, libc for a glibc one) and runs the
-// entrypoint as the image's user with the version arguments.
+// (the users and homes every distroless base has, and libc for a glibc
+// one) and runs the entrypoint as the image's user with the version
+// arguments.
 func runImage(t *testing.T, s shipped, libc string) error {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "root")
@@ -285,6 +286,9 @@ func runImage(t *testing.T, s shipped, libc string) error {
 		if out, err := exec.Command("cp", "-a", libc+"/.", root).CombinedOutput(); err != nil {
 			return fmt.Errorf("%v\n%s", err, out)
 		}
+	}
+	if err := distrolessUsers(root); err != nil {
+		return err
 	}
 	for _, l := range s.v.Image.Layers {
 		// As a runtime applies a layer: owners and modes as archived.
@@ -383,7 +387,16 @@ func runArchive(t *testing.T, s shipped) []error {
 	if err := os.Chown(filepath.Join(dir, archive), nobody, nobody); err != nil {
 		return []error{err}
 	}
-	if out, err := runAs(nobody, nobody, dir, "tar", "-xf", archive); err != nil {
+	// The user's own home, where a Cosmos chain writes its configuration.
+	home, err := os.MkdirTemp("", "forge-home-")
+	if err != nil {
+		return []error{err}
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	if err := os.Chown(home, nobody, nobody); err != nil {
+		return []error{err}
+	}
+	if out, err := runAs(nobody, nobody, home, dir, "tar", "-xf", archive); err != nil {
 		return []error{fmt.Errorf("unpack %s as uid %d: %v\n%s", archive, nobody, err, out)}
 	}
 	var errs []error
@@ -392,7 +405,7 @@ func runArchive(t *testing.T, s shipped) []error {
 			continue
 		}
 		bin := filepath.Join(dir, e.Base())
-		out, err := runAs(nobody, nobody, dir, bin, s.p.VersionArgs...)
+		out, err := runAs(nobody, nobody, home, dir, bin, s.p.VersionArgs...)
 		what := fmt.Sprintf("archive %s: %s %s as uid %d", archive, e.Base(), strings.Join(s.p.VersionArgs, " "), nobody)
 		if e != s.p.Service {
 			// Only the service is the release VERSION names: btcd
@@ -650,8 +663,15 @@ func debInstalledChecks(t *testing.T, system string, debs []shipped) []error {
 			continue
 		}
 		argv = append(argv, s.p.VersionArgs...)
-		cmd := append([]string{system, "setpriv", "--reuid=" + name, "--regid=" + name, "--init-groups", "--"}, argv...)
-		out, err := exec.Command("chroot", cmd...).CombinedOutput()
+		// As systemd starts the service: /proc mounted, and for User= the
+		// environment names the user and its home (systemd.exec(5),
+		// "Environment Variables in Spawned Processes"), here
+		// /var/lib/<name>.
+		cmd := append([]string{"--mount", "--pid", "--fork", "--mount-proc=" + filepath.Join(system, "proc"),
+			"chroot", system, "env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"HOME=" + debian.HomeDir(name), "USER=" + name, "LOGNAME=" + name,
+			"setpriv", "--reuid=" + name, "--regid=" + name, "--init-groups", "--"}, argv...)
+		out, err := exec.Command("unshare", cmd...).CombinedOutput()
 		what := fmt.Sprintf("%s: ExecStart as user %s: %s", s, name, strings.Join(argv, " "))
 		if err := printsVersion(t, s.p, what, string(out), err); err != nil {
 			errs = append(errs, err)
@@ -696,7 +716,13 @@ func debLifecycle(t *testing.T, system string, all []shipped, prev map[string]sh
 			t.Error(err)
 		}
 		// Purge with no data: conffiles, files and the empty data
-		// directory go; the user stays.
+		// directory go; the user stays. The ExecStart check above may
+		// have left files in the home (a Cosmos chain's every command
+		// writes its default configuration under $HOME): they are
+		// removed first, as the purge keeps any data (checked below).
+		for _, n := range names {
+			forgechroot.Run(t, system, "find "+debian.HomeDir(n)+" -mindepth 1 -delete")
+		}
 		forgechroot.Run(t, system, "dpkg --purge "+strings.Join(names, " "))
 		for _, s := range batch {
 			gone(t, system, s, "fresh install, purge", debian.DefaultPath(s.p.Name), debian.UnitPath(s.p.Name), s.p.Service.Path, debian.HomeDir(s.p.Name))

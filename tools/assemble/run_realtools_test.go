@@ -92,10 +92,75 @@ func containerInit(spec string) {
 	fail("exec %s: %v", c.Argv[0], err)
 }
 
-// imageEnv is the environment the image's process gets: distroless's PATH
-// (the base image's configuration), and HOME=/ as runtimes set it for a
-// user the image's /etc/passwd does not name.
-var imageEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/"}
+// containerPath is distroless's PATH (the base image's configuration).
+const containerPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// imageEnv is the environment the image's process gets: the base's PATH,
+// and HOME from the base's /etc/passwd entry of the image's user, as
+// runtimes set it when the image's configuration has none (runc's
+// user.GetExecUserPath; "/" for a user the file does not name).
+func imageEnv(root string, uid int) []string {
+	return []string{containerPath, "HOME=" + passwdHome(root, uid)}
+}
+
+// passwdHome is uid's home directory in root/etc/passwd, or "/".
+func passwdHome(root string, uid int) string {
+	data, err := os.ReadFile(filepath.Join(root, "etc", "passwd"))
+	if err != nil {
+		return "/"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) == 7 && f[2] == strconv.Itoa(uid) {
+			return f[5]
+		}
+	}
+	return "/"
+}
+
+// distrolessUsers writes into root what every distroless base image gives
+// its users: /etc/passwd and /etc/group with root, nobody and nonroot
+// (65532, home /home/nonroot), the homes (/home/nonroot 0700, owned by
+// nonroot), and a world-writable /tmp (GoogleContainerTools/distroless
+// common/BUILD.bazel, passwd, group, home and tmp, at 11eeda5). A Cosmos
+// chain's every command writes its default configuration under $HOME.
+func distrolessUsers(root string) error {
+	files := map[string]string{
+		"etc/passwd": "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+		"etc/group":  "root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n",
+	}
+	for rel, content := range files {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(root, rel), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	dirs := []struct {
+		rel      string
+		mode     os.FileMode
+		uid, gid int
+	}{
+		{"root", 0o700, 0, 0},
+		{"home", 0o755, 0, 0},
+		{"home/nonroot", 0o700, 65532, 65532},
+		{"tmp", os.ModeSticky | 0o777, 0, 0},
+	}
+	for _, d := range dirs {
+		dir := filepath.Join(root, d.rel)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, d.mode); err != nil {
+			return err
+		}
+		if err := os.Chown(dir, d.uid, d.gid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // runContainer starts argv in root as user "UID:GID" and returns its output.
 func runContainer(root, user string, argv []string) (string, error) {
@@ -110,7 +175,7 @@ func runContainer(root, user string, argv []string) (string, error) {
 			return "", err
 		}
 	}
-	spec, err := json.Marshal(container{Root: root, UID: uid, GID: gid, Argv: argv, Env: imageEnv})
+	spec, err := json.Marshal(container{Root: root, UID: uid, GID: gid, Argv: argv, Env: imageEnv(root, uid)})
 	if err != nil {
 		return "", err
 	}
@@ -127,13 +192,14 @@ func runContainer(root, user string, argv []string) (string, error) {
 	return string(out), err
 }
 
-// runAs runs name as uid:gid with no supplementary groups.
-func runAs(uid, gid int, dir, name string, args ...string) (string, error) {
+// runAs runs name as uid:gid with no supplementary groups, the home
+// directory home and distroless's PATH.
+func runAs(uid, gid int, home, dir, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = imageEnv
+	cmd.Env = []string{containerPath, "HOME=" + home}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
