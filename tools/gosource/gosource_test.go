@@ -95,12 +95,14 @@ func TestDriftNamesVersionAndModule(t *testing.T) {
 	}
 }
 
-// A protocol with a go.mod of its own resolves its repositories there, with
-// replacements, under the protocol's prefix.
-func TestProtocolWithItsOwnModule(t *testing.T) {
+// findWithOwnModule gives workspace's btcd protocol a go.mod of its own
+// (module example.com/btcd, then requirements) and a go_cross_binary of
+// btcd from it, and returns what Find finds.
+func findWithOwnModule(t *testing.T, requirements string) []Binary {
+	t.Helper()
 	repo := workspace(t, "v0.26.2")
 	dir := filepath.Join(repo.Root, "protocols/btcd")
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/btcd\n\ngo 1.26\n\nrequire github.com/btcsuite/btcd v0.20.0\n\nreplace github.com/btcsuite/btcd => example.com/fork/btcd v0.26.3\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/btcd\n\ngo 1.26\n\n"+requirements), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	build := "go_cross_binary(\n    name = \"btcd\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@btcd__com_github_btcsuite_btcd//:btcd\",\n)\n"
@@ -111,6 +113,13 @@ func TestProtocolWithItsOwnModule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return bins
+}
+
+// A protocol with a go.mod of its own resolves its repositories there, with
+// replacements, under the protocol's prefix.
+func TestProtocolWithItsOwnModule(t *testing.T) {
+	bins := findWithOwnModule(t, "require github.com/btcsuite/btcd v0.20.0\n\nreplace github.com/btcsuite/btcd => example.com/fork/btcd v0.26.3\n")
 	if len(bins) != 1 || bins[0].Package != "github.com/btcsuite/btcd" || bins[0].Version != "v0.26.3" || bins[0].Dir != "protocols/btcd" {
 		t.Fatalf("binaries %+v, want btcd from protocols/btcd/go.mod at the replacement's v0.26.3", bins)
 	}
@@ -127,19 +136,7 @@ func TestProtocolWithItsOwnModule(t *testing.T) {
 // the module as the main module, as rules_go does; the root go.mod's are
 // not.
 func TestInstallOnlyFromAProtocolModuleWithoutReplacements(t *testing.T) {
-	repo := workspace(t, "v0.26.2")
-	dir := filepath.Join(repo.Root, "protocols/btcd")
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/btcd\n\ngo 1.26\n\nrequire github.com/btcsuite/btcd v0.26.2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	build := "go_cross_binary(\n    name = \"btcd\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@btcd__com_github_btcsuite_btcd//:btcd\",\n)\n"
-	if err := os.WriteFile(filepath.Join(dir, "BUILD.bazel"), []byte(build), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bins, err := Find(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bins := findWithOwnModule(t, "require github.com/btcsuite/btcd v0.26.2\n")
 	if len(bins) != 1 || !bins[0].Install {
 		t.Errorf("binaries %+v, want btcd built with go install", bins)
 	}
