@@ -21,7 +21,10 @@ fi
 
 # The root go.mod and every protocol's own (protocols/*/go.mod, each read by
 # an isolated go_deps usage in MODULE.bazel).
-modules=(. $(ls -d protocols/*/go.mod 2>/dev/null | xargs -rn1 dirname))
+modules=(.)
+for gomod in protocols/*/go.mod; do
+  if [[ -f "$gomod" ]]; then modules+=("${gomod%/go.mod}"); fi
+done
 
 # Forks the module proxy serves but the checksum database does not know
 # (404): the go command may only fetch them unverified by it. Once a go.sum
