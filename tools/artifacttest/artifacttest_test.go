@@ -110,11 +110,6 @@ func TestCommittedArtifactsPass(t *testing.T) {
 // Without pkg_files' attributes every executable ships 0644: both checks
 // must fail, naming the mode.
 func TestExecutablesShipped0644Fail(t *testing.T) {
-	dropAttributes := func(pkg *packaging.Package) {
-		for _, r := range pkg.RulesOfKind("pkg_files") {
-			r.DelAttr("attributes")
-		}
-	}
 	for _, s := range assembleStubbed(t, dropAttributes) {
 		name := s.p.Name + "/" + s.v.Target.Variant.Name
 		_, err := artifacttest.RunLayer(layerRun(t, s))
@@ -197,6 +192,15 @@ func TestMainReadsTheRulesEnvironment(t *testing.T) {
 	env[artifacttest.ModeEnv] = "image"
 	if report, ok := artifacttest.Main(func(k string) string { return env[k] }, t.TempDir()); ok || !strings.Contains(report, artifacttest.ModeEnv) {
 		t.Errorf("an unknown mode: %q, %v", report, ok)
+	}
+}
+
+// dropAttributes deletes the attributes of every pkg_files: the BUILD
+// file as it was before the generator set pkg_attributes(mode), which
+// ships every executable 0644.
+func dropAttributes(pkg *packaging.Package) {
+	for _, r := range pkg.RulesOfKind("pkg_files") {
+		r.DelAttr("attributes")
 	}
 }
 

@@ -63,11 +63,6 @@ func TestGeneratedStructureTestsRunByContainerStructureTest(t *testing.T) {
 			t.Errorf("%s/%s: %v\n%s", s.p.Name, s.v.Target.Variant.Name, err, out)
 		}
 	}
-	dropAttributes := func(pkg *packaging.Package) {
-		for _, r := range pkg.RulesOfKind("pkg_files") {
-			r.DelAttr("attributes")
-		}
-	}
 	for _, s := range assembleStubbed(t, dropAttributes) {
 		out, err := run(s)
 		if want := s.p.Service.Path + " has incorrect permissions. Expected: -rwxr-xr-x, Actual: -rw-r--r--"; err == nil || !strings.Contains(out, want) {
