@@ -64,6 +64,12 @@ type Options struct {
 	CacheDir string
 	// SkipLabels leaves labels unresolved, as RunWithoutLabels does.
 	SkipLabels bool
+	// BuildFileParsed, when set, is given every BUILD file the run parses
+	// (pkg its package, file its path as the run names it, src its
+	// content), with its syntax tree, for callers that read the same files
+	// (package closure) to take instead of parsing them again. The tree is
+	// shared: it must not be changed.
+	BuildFileParsed func(pkg, file string, src []byte, f *syntax.File)
 }
 
 // Result is what a run found: its counts, and the packages it evaluated,
@@ -123,6 +129,7 @@ func RunWith(root string, opts Options) (*Result, error) {
 	c := &checker{
 		root:      root,
 		labels:    !opts.SkipLabels,
+		parsed:    opts.BuildFileParsed,
 		facts:     facts,
 		packages:  map[string]*pkgInfo{},
 		bzls:      map[string]*bzlModule{},
@@ -190,6 +197,8 @@ type checker struct {
 
 	cache    *store
 	replayed int // packages taken from the cache
+	// parsed is Options.BuildFileParsed.
+	parsed func(pkg, file string, src []byte, f *syntax.File)
 	// modHashes memoizes the content hashes of .bzl files by module label;
 	// modRecs holds each module's record, made or replayed; modValid
 	// memoizes whether a stored module record holds.

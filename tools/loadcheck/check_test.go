@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.starlark.net/syntax"
+
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 )
 
@@ -420,5 +422,37 @@ func TestPackagesLimitTheRun(t *testing.T) {
 	want := []string{"", "protocols", "protocols/btcd", "protocols/geth", "tools/gazelle/forge"}
 	if fmt.Sprint(paths) != fmt.Sprint(want) {
 		t.Errorf("evaluated %q, want %q", paths, want)
+	}
+}
+
+// BuildFileParsed gets every BUILD file a run parses, once, with its
+// content and tree; a run that takes every package from the cache parses
+// none.
+func TestBuildFileParsed(t *testing.T) {
+	root := copyRepo(t)
+	parsed := map[string]int{}
+	opts := Options{CacheDir: t.TempDir(), BuildFileParsed: func(pkg, file string, src []byte, f *syntax.File) {
+		parsed[pkg]++
+		data, err := os.ReadFile(file)
+		if err != nil || string(data) != string(src) || f.Path != file || filepath.Dir(file) != filepath.Join(root, filepath.FromSlash(pkg)) {
+			t.Errorf("package %q: given %s (tree of %s) and content that is not the file's", pkg, file, f.Path)
+		}
+	}}
+	res, err := RunWith(root, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluated := res.c.evaluated()
+	if len(parsed) != len(evaluated) || len(evaluated) < 20 {
+		t.Errorf("%d BUILD files given, %d packages evaluated", len(parsed), len(evaluated))
+	}
+	for _, p := range evaluated {
+		if parsed[p.path] != 1 {
+			t.Errorf("package %q given %d times", p.path, parsed[p.path])
+		}
+	}
+	clear(parsed)
+	if _, err := RunWith(root, opts); err != nil || len(parsed) != 0 {
+		t.Errorf("a run from the cache gave %d BUILD files (%v)", len(parsed), err)
 	}
 }

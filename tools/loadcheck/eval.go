@@ -292,6 +292,9 @@ func (c *checker) evalPackage(p *pkgInfo, src []byte) {
 		delete(c.args, file)
 	}()
 	f, loads, ok := c.parse(file, src, true)
+	if f != nil && c.parsed != nil {
+		c.parsed(p.path, file, src, f)
+	}
 	if !ok {
 		p.failed = true
 		return
