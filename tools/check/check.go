@@ -38,7 +38,9 @@ func (s Stats) String() string { return s.Loading.String() + "\n" + s.Closure.St
 //
 // A check of the whole repository keeps what the loading-phase check and
 // the staleness check found in the user's cache directory, keyed by the
-// content of what they read, and redoes only what changed since.
+// content of what they read, and redoes only what changed since; the
+// external closure check keeps its result likewise, for the whole
+// repository and for the latest sets of protocols checked.
 func Run(root string, protocols ...string) (Stats, error) {
 	var stats Stats
 	var errs metadata.ErrorList
@@ -62,7 +64,10 @@ func Run(root string, protocols ...string) (Stats, error) {
 		stale, staleErr = staleFiles(root, dirs)
 	}()
 	defer func() { <-done }() // not to leave it running on an early return
-	opts := loadcheck.Options{}
+	// The closure check walks from the BUILD files the loading-phase check
+	// parses: it takes their syntax trees rather than parse them again.
+	parsed := &closure.BuildFiles{}
+	opts := loadcheck.Options{BuildFileParsed: parsed.Add}
 	if len(dirs) > 0 {
 		// The root package and protocols/ are what generated BUILD files
 		// name besides themselves (//:BUILD.bazel) and sit in.
@@ -76,7 +81,11 @@ func Run(root string, protocols ...string) (Stats, error) {
 		return stats, err
 	}
 	<-done
-	stats.Closure, err = closure.Run(root)
+	closureOpts := closure.Options{Parsed: parsed, Packages: dirs}
+	if closureOpts.ResultDir, err = cache.Dir("closure-results"); err != nil {
+		closureOpts.ResultDir = ""
+	}
+	stats.Closure, err = closure.RunWith(root, closureOpts)
 	var closureErrs metadata.ErrorList
 	if !errors.As(err, &closureErrs) && err != nil {
 		return stats, err

@@ -230,3 +230,186 @@ func extract(t *testing.T, dir string) (root, modCache string) {
 	}
 	return filepath.Join(tmp, "repo"), filepath.Join(tmp, "modcache")
 }
+
+// countWalks makes onWalk count the runs that walk, for the test.
+func countWalks(t *testing.T) *int {
+	t.Helper()
+	n := new(int)
+	saved := onWalk
+	onWalk = func() { *n++ }
+	t.Cleanup(func() { onWalk = saved })
+	return n
+}
+
+func writeFile(t *testing.T, root, rel, content string) {
+	t.Helper()
+	file := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFile(t *testing.T, root, rel, content string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, root, rel, string(data)+content)
+}
+
+// A run with nothing changed since a kept result takes it without walking,
+// with the same outcome; a change to anything the walk read is caught.
+func TestKeptResult(t *testing.T) {
+	walks := countWalks(t)
+	root, modCache := extract(t, filepath.Join("testdata", "clean_closure"))
+	opts := Options{CacheDir: t.TempDir(), ModCache: modCache, Offline: true, ResultDir: t.TempDir()}
+	first, err := RunWith(root, opts)
+	if err != nil || *walks != 1 || first.Replayed {
+		t.Fatalf("first run: %s, %v, %d walks", first, err, *walks)
+	}
+	second, err := RunWith(root, opts)
+	if err != nil || *walks != 1 || !second.Replayed {
+		t.Fatalf("second run: %s, %v; want the kept result, not a walk (%d walks)", second, err, *walks)
+	}
+	if second.Repositories != first.Repositories || second.Targets != first.Targets || second.Edges != first.Edges {
+		t.Errorf("the kept result says %s, the walk %s", second, first)
+	}
+
+	for _, c := range []struct {
+		name   string
+		change func(root string)
+		want   string // in the report; "" for a clean run
+	}{
+		{
+			name: "a BUILD file names a go_deps repository that does not exist",
+			change: func(root string) {
+				appendFile(t, root, "protocols/app/BUILD.bazel", "\ngo_cross_binary(\n    name = \"other\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_example_gone//cmd/other\",\n)\n")
+			},
+			want: "protocols/app/BUILD.bazel:12: //protocols/app:other -> @com_example_gone//cmd/other:other: no repository visible as @com_example_gone",
+		},
+		{
+			name: "the BUILD file is put back",
+			change: func(root string) {
+				writeFile(t, root, "protocols/app/BUILD.bazel", "load(\"@rules_go//go:def.bzl\", \"go_cross_binary\")\n\ngo_cross_binary(\n    name = \"app\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_example_app//cmd/app\",\n)\n")
+			},
+		},
+		{
+			name: "go.mod requires a version go.sum has no sum of",
+			change: func(root string) {
+				data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, root, "go.mod", strings.Replace(string(data), "example.com/lib v1.2.0", "example.com/lib v1.3.0", 1))
+			},
+			want: "no sum for example.com/lib@v1.3.0 in go.sum",
+		},
+		{
+			name: "a new package under tools/ with a Go rule",
+			change: func(root string) {
+				data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, root, "go.mod", strings.Replace(string(data), "example.com/lib v1.3.0", "example.com/lib v1.2.0", 1))
+				writeFile(t, root, "tools/x/BUILD.bazel", "go_library(\n    name = \"x\",\n    deps = [\"@com_example_app//nothere\"],\n)\n")
+			},
+			want: "tools/x/BUILD.bazel:3: //tools/x:x -> @com_example_app//nothere:nothere: no package \"nothere\" in @com_example_app",
+		},
+	} {
+		before := *walks
+		c.change(root)
+		_, err := RunWith(root, opts)
+		if *walks != before+1 {
+			t.Errorf("%s: the run took the kept result", c.name)
+		}
+		got := report(t, err)
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("%s: reported\n%s\nwant %q", c.name, got, c.want)
+		}
+	}
+}
+
+// Every go.mod and go.sum at the root and in a protocol directory is part
+// of what a kept result depends on, named by MODULE.bazel or not.
+func TestKeptResultCoversEveryGoMod(t *testing.T) {
+	walks := countWalks(t)
+	root, modCache := extract(t, filepath.Join("testdata", "clean_closure"))
+	opts := Options{CacheDir: t.TempDir(), ModCache: modCache, Offline: true, ResultDir: t.TempDir()}
+	for i, change := range []func(){
+		func() {},
+		func() { writeFile(t, root, "protocols/fork/go.mod", "module example.com/fork\n") },
+		func() { writeFile(t, root, "protocols/fork/go.sum", "") },
+		func() { appendFile(t, root, "protocols/fork/go.mod", "\ngo 1.24\n") },
+		func() { appendFile(t, root, "go.sum", "\n") },
+	} {
+		change()
+		if _, err := RunWith(root, opts); err != nil {
+			t.Fatal(err)
+		}
+		if *walks != i+1 {
+			t.Fatalf("change %d: %d walks, want %d", i, *walks, i+1)
+		}
+	}
+	if _, err := RunWith(root, opts); err != nil || *walks != 5 {
+		t.Errorf("nothing changed, and the run walked (%d walks, %v)", *walks, err)
+	}
+}
+
+// A run over some packages walks from those only, and keeps its result
+// apart from a run over every package: a change to another package's
+// BUILD file leaves it standing.
+func TestSomePackages(t *testing.T) {
+	walks := countWalks(t)
+	root, modCache := extract(t, filepath.Join("testdata", "clean_closure"))
+	writeFile(t, root, "protocols/broken/BUILD.bazel", "go_library(\n    name = \"broken\",\n    deps = [\"@com_example_gone//:x\"],\n)\n")
+	opts := Options{CacheDir: t.TempDir(), ModCache: modCache, Offline: true, ResultDir: t.TempDir()}
+	if _, err := RunWith(root, opts); err == nil {
+		t.Fatal("the label into a repository that does not exist passes")
+	}
+	opts.Packages = []string{"protocols/app"}
+	stats, err := RunWith(root, opts)
+	if err != nil {
+		t.Fatalf("protocols/app alone: %v", err)
+	}
+	if stats.Replayed || *walks != 2 {
+		t.Fatalf("protocols/app alone took the result of every package")
+	}
+	appendFile(t, root, "protocols/broken/BUILD.bazel", "# changed\n")
+	if stats, err := RunWith(root, opts); err != nil || !stats.Replayed || *walks != 2 {
+		t.Errorf("another package's change: %s, %v, %d walks; want the kept result", stats, err, *walks)
+	}
+}
+
+// The walk takes the trees its caller parsed (BuildFiles) instead of the
+// files, and does not parse a BUILD file without a rule it starts from.
+func TestBuildFiles(t *testing.T) {
+	root, modCache := extract(t, filepath.Join("testdata", "clean_closure"))
+	opts := Options{CacheDir: t.TempDir(), ModCache: modCache, Offline: true}
+	// Not Starlark, but with no Go rule: never parsed.
+	writeFile(t, root, "protocols/docs/BUILD.bazel", "exports_files([\"README.md\"]\n")
+	if _, err := RunWith(root, opts); err != nil {
+		t.Fatalf("the walk read a BUILD file with no Go rule: %v", err)
+	}
+	// A tree that says more than the file: the walk goes by the tree.
+	file := filepath.Join(root, "protocols", "app", "BUILD.bazel")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = append(src, "\ngo_library(\n    name = \"x\",\n    deps = [\"@com_example_gone//:x\"],\n)\n"...)
+	f, err := parseFile(file, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Parsed = &BuildFiles{}
+	opts.Parsed.Add("protocols/app", file, src, f)
+	_, err = RunWith(root, opts)
+	if got := report(t, err); !strings.Contains(got, "//protocols/app:x -> @com_example_gone//:x: no repository visible") {
+		t.Errorf("the walk did not take the parsed tree: %q", got)
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
-	"github.com/bazelbuild/buildtools/build"
+	"go.starlark.net/syntax"
 )
 
 // platform is a target platform the walk evaluates select() for. Builds
@@ -40,13 +40,15 @@ type evalError struct {
 func (e *evalError) Error() string { return e.msg }
 
 // labels evaluates an attribute of a rule in p to its label strings for
-// plat: string and list literals, +, select() and the file's top-level
-// variables. glob() contributes no labels.
-func (w *walker) labels(p *pkgInfo, e build.Expr, plat platform) ([]labelAt, error) {
+// plat: string and list literals, +, parentheses, select() and the file's
+// top-level variables. glob() contributes no labels.
+func (w *walker) labels(p *pkgInfo, e syntax.Expr, plat platform) ([]labelAt, error) {
 	switch v := e.(type) {
-	case *build.StringExpr:
-		return []labelAt{{v.Value, v.Start.Line}}, nil
-	case *build.ListExpr:
+	case *syntax.Literal:
+		if s, ok := stringLit(v); ok {
+			return []labelAt{{s, lineOf(v)}}, nil
+		}
+	case *syntax.ListExpr:
 		var out []labelAt
 		for _, x := range v.List {
 			l, err := w.labels(p, x, plat)
@@ -56,8 +58,10 @@ func (w *walker) labels(p *pkgInfo, e build.Expr, plat platform) ([]labelAt, err
 			out = append(out, l...)
 		}
 		return out, nil
-	case *build.BinaryExpr:
-		if v.Op != "+" {
+	case *syntax.ParenExpr:
+		return w.labels(p, v.X, plat)
+	case *syntax.BinaryExpr:
+		if v.Op != syntax.PLUS {
 			break
 		}
 		x, err := w.labels(p, v.X, plat)
@@ -66,12 +70,12 @@ func (w *walker) labels(p *pkgInfo, e build.Expr, plat platform) ([]labelAt, err
 		}
 		y, err := w.labels(p, v.Y, plat)
 		return append(x, y...), err
-	case *build.Ident:
+	case *syntax.Ident:
 		if def, ok := p.vars[v.Name]; ok {
 			return w.labels(p, def, plat)
 		}
-	case *build.CallExpr:
-		switch build.FormatString(v.X) {
+	case *syntax.CallExpr:
+		switch callee(v) {
 		case "glob":
 			return nil, nil
 		case "select":
@@ -82,42 +86,43 @@ func (w *walker) labels(p *pkgInfo, e build.Expr, plat platform) ([]labelAt, err
 			return w.labels(p, branch, plat)
 		}
 	}
-	return nil, &evalError{lineOf(e), fmt.Sprintf("cannot evaluate %s", build.FormatString(e))}
+	return nil, &evalError{lineOf(e), fmt.Sprintf("cannot evaluate %s", exprText(e))}
 }
 
 // selectBranch picks the branch Bazel picks: the matching key whose
 // constraints include every other matching key's, else the default.
-func (w *walker) selectBranch(p *pkgInfo, call *build.CallExpr, plat platform) (build.Expr, error) {
+func (w *walker) selectBranch(p *pkgInfo, call *syntax.CallExpr, plat platform) (syntax.Expr, error) {
 	line := lineOf(call)
-	if len(call.List) == 0 {
+	if len(call.Args) == 0 {
 		return nil, &evalError{line, "select() without a dict"}
 	}
-	dict, ok := call.List[0].(*build.DictExpr)
+	dict, ok := call.Args[0].(*syntax.DictExpr)
 	if !ok {
-		return nil, &evalError{line, fmt.Sprintf("cannot evaluate %s", build.FormatString(call))}
+		return nil, &evalError{line, fmt.Sprintf("cannot evaluate %s", exprText(call))}
 	}
 	type match struct {
 		key         string
 		constraints map[string]bool
-		value       build.Expr
+		value       syntax.Expr
 	}
 	var matches []match
-	var def build.Expr
-	for _, kv := range dict.List {
-		k, ok := kv.Key.(*build.StringExpr)
+	var def syntax.Expr
+	for _, entry := range dict.List {
+		kv := entry.(*syntax.DictEntry)
+		k, ok := stringLit(kv.Key)
 		if !ok {
-			return nil, &evalError{lineOf(kv.Key), fmt.Sprintf("cannot evaluate select() key %s", build.FormatString(kv.Key))}
+			return nil, &evalError{lineOf(kv.Key), fmt.Sprintf("cannot evaluate select() key %s", exprText(kv.Key))}
 		}
-		if k.Value == "//conditions:default" {
+		if k == "//conditions:default" {
 			def = kv.Value
 			continue
 		}
-		constraints, matched, err := w.matchKey(p, k.Value, plat)
+		constraints, matched, err := w.matchKey(p, k, plat)
 		if err != nil {
-			return nil, &evalError{k.Start.Line, err.Error()}
+			return nil, &evalError{lineOf(kv.Key), err.Error()}
 		}
 		if matched {
-			matches = append(matches, match{k.Value, constraints, kv.Value})
+			matches = append(matches, match{k, constraints, kv.Value})
 		}
 	}
 	for _, m := range matches {
@@ -211,7 +216,7 @@ func (w *walker) matchKey(p *pkgInfo, key string, plat platform) (map[string]boo
 }
 
 // stringList evaluates a list of plain strings, such as visibility.
-func stringList(e build.Expr) ([]string, bool) {
+func stringList(e syntax.Expr) ([]string, bool) {
 	v, ok := literal(e)
 	l, isList := v.([]string)
 	return l, ok && isList

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -221,9 +220,8 @@ func (m *module) resolve(root string, u *usage) {
 		if dir == "." {
 			dir = ""
 		}
-		file := filepath.Join(root, filepath.FromSlash(rel))
-		gm := goModSource{label: t.str("go_mod"), dir: dir, data: func() ([]byte, error) { return os.ReadFile(file) }}
-		if data, err := os.ReadFile(filepath.Join(filepath.Dir(file), "go.sum")); err == nil {
+		gm := goModSource{label: t.str("go_mod"), dir: dir, data: func() ([]byte, error) { return m.ours.read(rel) }}
+		if data, err := m.ours.read(path.Join(dir, "go.sum")); err == nil {
 			gm.sums = append(gm.sums, data)
 		}
 		mods[0].goMods = append(mods[0].goMods, gm)

@@ -2,13 +2,11 @@ package closure
 
 import (
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
-	"github.com/bazelbuild/buildtools/build"
+	"go.starlark.net/syntax"
 
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 )
@@ -26,6 +24,8 @@ type module struct {
 	// extension's repository).
 	visible map[string]repoRef
 	errs    metadata.ErrorList
+	// ours reads the main repository's files (and notes what it read).
+	ours *mainRepo
 }
 
 type bazelDep struct {
@@ -44,6 +44,8 @@ type usage struct {
 	// Filled by resolve (godeps.go).
 	repos      map[string]*goRepo // declared go_repository rules, by name
 	repoConfig string             // the WORKSPACE go_repository_config writes
+	// quotedConfig is repoConfig as cacheKey hashes it, made once.
+	quotedConfig string
 	// aliases maps a repository name of the usage to the apparent name
 	// use_repo gives it in the main repository, for messages.
 	aliases map[string]string
@@ -67,39 +69,29 @@ func (t tagCall) list(name string) []string {
 	return l
 }
 
-// readModule parses root/MODULE.bazel and resolves every go_deps usage.
+// readModule parses MODULE.bazel and resolves every go_deps usage.
 // Problems that Bazel would report while evaluating the module file or the
 // extension are collected in module.errs; an error means the file could
 // not be read at all.
-func readModule(root string) (*module, error) {
-	file := filepath.Join(root, moduleFile)
-	data, err := os.ReadFile(file)
+func readModule(ours *mainRepo) (*module, error) {
+	m := &module{deps: map[string]*bazelDep{}, visible: map[string]repoRef{}, ours: ours}
+	data, err := ours.read(moduleFile)
 	if err != nil {
 		return nil, err
 	}
-	f, err := build.ParseModule(file, data)
+	f, err := parseFile(moduleFile, data)
 	if err != nil {
 		return nil, err
 	}
-	m := &module{deps: map[string]*bazelDep{}, visible: map[string]repoRef{}}
 	proxies := map[string]*usage{} // by variable
 	var rootUsage *usage
-	var useRepos []*build.CallExpr
-	for _, stmt := range f.Stmt {
-		var target string
-		call, ok := stmt.(*build.CallExpr)
-		if assign, isAssign := stmt.(*build.AssignExpr); isAssign {
-			call, ok = assign.RHS.(*build.CallExpr)
-			if id, isIdent := assign.LHS.(*build.Ident); isIdent {
-				target = id.Name
-			}
-		}
-		if !ok {
-			continue
-		}
+	var useRepos []*syntax.CallExpr
+	stmts, targets := calls(f)
+	for i, call := range stmts {
+		target := targets[i]
 		line := lineOf(call)
-		kw := m.kwargs(call)
-		switch fn := build.FormatString(call.X); fn {
+		kw := kwargs(call)
+		switch fn := callee(call); fn {
 		case "module":
 			m.name, m.repoName = str(kw["name"]), str(kw["repo_name"])
 		case "bazel_dep":
@@ -127,17 +119,17 @@ func readModule(root string) (*module, error) {
 		case "use_repo":
 			useRepos = append(useRepos, call)
 		default:
-			dot, isDot := call.X.(*build.DotExpr)
+			dot, isDot := call.Fn.(*syntax.DotExpr)
 			if !isDot {
 				continue
 			}
-			id, isIdent := dot.X.(*build.Ident)
+			id, isIdent := dot.X.(*syntax.Ident)
 			if !isIdent || proxies[id.Name] == nil {
 				continue
 			}
 			u := proxies[id.Name]
-			t := tagCall{tag: dot.Name, attrs: kw, line: line}
-			if dot.Name == "from_file" {
+			t := tagCall{tag: dot.Name.Name, attrs: kw, line: line}
+			if dot.Name.Name == "from_file" {
 				u.fromFile = append(u.fromFile, t)
 			} else {
 				u.tags = append(u.tags, t)
@@ -156,7 +148,7 @@ func readModule(root string) (*module, error) {
 	m.visible["bazel_tools"] = repoRef{leaf: "bazel_tools", module: "bazel_tools"}
 	for _, u := range m.usages {
 		u.aliases = map[string]string{}
-		m.resolve(root, u)
+		m.resolve(ours.root, u)
 	}
 	for _, call := range useRepos {
 		m.useRepo(call, proxies)
@@ -165,16 +157,16 @@ func readModule(root string) (*module, error) {
 }
 
 // isGoDeps says whether a use_extension call names gazelle's go_deps.
-func (m *module) isGoDeps(call *build.CallExpr) bool {
-	if len(call.List) < 2 {
+func (m *module) isGoDeps(call *syntax.CallExpr) bool {
+	if len(call.Args) < 2 {
 		return false
 	}
-	bzl, ok1 := call.List[0].(*build.StringExpr)
-	name, ok2 := call.List[1].(*build.StringExpr)
-	if !ok1 || !ok2 || name.Value != "go_deps" {
+	bzl, ok1 := stringLit(call.Args[0])
+	name, ok2 := stringLit(call.Args[1])
+	if !ok1 || !ok2 || name != "go_deps" {
 		return false
 	}
-	l, err := label.Parse(bzl.Value)
+	l, err := label.Parse(bzl)
 	if err != nil || l.Pkg != "" || l.Name != "extensions.bzl" {
 		return false
 	}
@@ -184,26 +176,26 @@ func (m *module) isGoDeps(call *build.CallExpr) bool {
 
 // useRepo records the names a use_repo call makes visible: the usage's
 // repositories for a go_deps proxy, leaves for any other extension.
-func (m *module) useRepo(call *build.CallExpr, proxies map[string]*usage) {
-	if len(call.List) == 0 {
+func (m *module) useRepo(call *syntax.CallExpr, proxies map[string]*usage) {
+	if len(call.Args) == 0 {
 		return
 	}
 	var u *usage
-	if id, ok := call.List[0].(*build.Ident); ok {
+	if id, ok := call.Args[0].(*syntax.Ident); ok {
 		u = proxies[id.Name]
 	}
-	for _, arg := range call.List[1:] {
+	for _, arg := range call.Args[1:] {
 		apparent, name := "", ""
-		switch a := arg.(type) {
-		case *build.StringExpr:
-			apparent, name = a.Value, a.Value
-		case *build.AssignExpr:
-			s, ok := a.RHS.(*build.StringExpr)
-			if !ok {
+		if s, ok := stringLit(arg); ok {
+			apparent, name = s, s
+		} else if kw, ok := arg.(*syntax.BinaryExpr); ok && kw.Op == syntax.EQ {
+			id, isIdent := kw.X.(*syntax.Ident)
+			s, isString := stringLit(kw.Y)
+			if !isIdent || !isString {
 				continue
 			}
-			apparent, name = build.FormatString(a.LHS), s.Value
-		default:
+			apparent, name = id.Name, s
+		} else {
 			continue
 		}
 		switch {
@@ -224,59 +216,19 @@ func (m *module) useRepo(call *build.CallExpr, proxies map[string]*usage) {
 }
 
 // kwargs reads a call's keyword arguments whose values are literals.
-func (m *module) kwargs(call *build.CallExpr) map[string]any {
+func kwargs(call *syntax.CallExpr) map[string]any {
 	out := map[string]any{}
-	for _, arg := range call.List {
-		a, ok := arg.(*build.AssignExpr)
-		if !ok {
-			continue
-		}
-		if v, ok := literal(a.RHS); ok {
-			out[build.FormatString(a.LHS)] = v
+	for name, e := range keywords(call) {
+		if v, ok := literal(e); ok {
+			out[name] = v
 		}
 	}
 	return out
 }
 
-// literal converts a Starlark literal to a Go value.
-func literal(e build.Expr) (any, bool) {
-	switch v := e.(type) {
-	case *build.StringExpr:
-		return v.Value, true
-	case *build.Ident:
-		switch v.Name {
-		case "True":
-			return true, true
-		case "False":
-			return false, true
-		}
-	case *build.LiteralExpr:
-		var n int
-		if _, err := fmt.Sscan(v.Token, &n); err == nil {
-			return n, true
-		}
-	case *build.ListExpr:
-		l := []string{}
-		for _, x := range v.List {
-			s, ok := x.(*build.StringExpr)
-			if !ok {
-				return nil, false
-			}
-			l = append(l, s.Value)
-		}
-		return l, true
-	}
-	return nil, false
-}
-
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func lineOf(e build.Expr) int {
-	start, _ := e.Span()
-	return start.Line
 }
 
 func (u *usage) describe() string {

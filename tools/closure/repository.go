@@ -40,6 +40,17 @@ type sources struct {
 	offline  bool
 }
 
+// init finds the module cache, when Options left it to `go env`: only a
+// run that prepares a repository needs it.
+func (s *sources) init() error {
+	if s.modCache != "" {
+		return nil
+	}
+	dir, err := goEnv("GOMODCACHE")
+	s.modCache = dir
+	return err
+}
+
 // dir returns the directory of path@version in the module cache.
 func (s *sources) dir(path, version string) (string, error) {
 	ep, err := modpath.EscapePath(path)
@@ -48,6 +59,9 @@ func (s *sources) dir(path, version string) (string, error) {
 	}
 	ev, err := modpath.EscapeVersion(version)
 	if err != nil {
+		return "", err
+	}
+	if err := s.init(); err != nil {
 		return "", err
 	}
 	dir := filepath.Join(s.modCache, ep+"@"+ev)
@@ -97,6 +111,9 @@ type repositories struct {
 	done     map[*goRepo]*prepared
 	// Counters for Stats.
 	generated, gazelle, cached int
+	// failed says a repository could not be prepared. That may pass (a
+	// download that failed), so the run's result is not kept.
+	failed bool
 }
 
 // prepared is a repository as Bazel would see it.
@@ -139,6 +156,7 @@ func (rs *repositories) load(r *goRepo) *prepared {
 	}
 	p, err := rs.prepare(r, entry)
 	if err != nil {
+		rs.failed = true
 		return &prepared{err: err}
 	}
 	rs.generated++
@@ -152,14 +170,7 @@ func (rs *repositories) load(r *goRepo) *prepared {
 func cacheKey(r *goRepo) string {
 	h := sha256.New()
 	if r.localPath != "" {
-		filepath.WalkDir(r.localPath, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				if fi, err := d.Info(); err == nil {
-					fmt.Fprintf(h, "%q %d %d\n", p, fi.Size(), fi.ModTime().UnixNano())
-				}
-			}
-			return nil
-		})
+		writeTree(h, r.localPath)
 	}
 	for _, part := range [][]string{
 		{cacheFormat, GazelleVersion, GazelleV2Version},
@@ -167,11 +178,36 @@ func cacheKey(r *goRepo) string {
 		r.directives,
 		r.extraArgs,
 		gazelleArgs(r, "REPO", "CONFIG"),
-		{r.usage.repoConfig},
 	} {
 		fmt.Fprintf(h, "%q\n", part)
 	}
+	// The repo config is the same large text for every repository of a
+	// usage: quoted once per usage, as %q quotes a one-element list.
+	if r.usage.quotedConfig == "" {
+		r.usage.quotedConfig = fmt.Sprintf("%q\n", []string{r.usage.repoConfig})
+	}
+	io.WriteString(h, r.usage.quotedConfig)
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// writeTree writes the name, size and modification time of every file
+// under dir to w.
+func writeTree(w io.Writer, dir string) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				fmt.Fprintf(w, "%q %d %d\n", p, fi.Size(), fi.ModTime().UnixNano())
+			}
+		}
+		return nil
+	})
+}
+
+// treeStamp is a hash of writeTree's lines.
+func treeStamp(dir string) string {
+	h := sha256.New()
+	writeTree(h, dir)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // gazelleArgs are the arguments go_repository passes to gazelle

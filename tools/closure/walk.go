@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
-	"github.com/bazelbuild/buildtools/build"
+	"go.starlark.net/syntax"
 
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 )
@@ -120,7 +120,7 @@ type pkgInfo struct {
 	missing bool   // no BUILD file
 	rules   map[string]*ruleInfo
 	outputs map[string]*ruleInfo // declared output files, by name
-	vars    map[string]build.Expr
+	vars    map[string]syntax.Expr
 	// defaultVisibility is package()'s, else REPO.bazel's; nil for none.
 	defaultVisibility []string
 	isFile            func(name string) bool
@@ -130,7 +130,7 @@ type pkgInfo struct {
 type ruleInfo struct {
 	kind, name string
 	line       int
-	attrs      map[string]build.Expr
+	attrs      map[string]syntax.Expr
 }
 
 // item is a target reached on a platform, with the way it was reached.
@@ -159,20 +159,27 @@ type walker struct {
 	root     string
 	mod      *module
 	repos    *repositories
+	ours     *mainRepo
 	pkgs     map[string]*pkgInfo
+	pkgErrs  map[string]error // packages that could not be loaded
 	problems map[string]*problem
 	order    []string
 	stats    Stats
 	reached  map[*goRepo]bool
 	seen     map[string]bool // codegen targets already counted
+	// repoVisibility memoizes each repository's REPO.bazel default
+	// visibility, by the directory it is in.
+	repoVisibility map[string][]string
 }
 
-func newWalker(root string, mod *module, repos *repositories) *walker {
-	return &walker{root: root, mod: mod, repos: repos, pkgs: map[string]*pkgInfo{}, problems: map[string]*problem{}, reached: map[*goRepo]bool{}, seen: map[string]bool{}}
+func newWalker(root string, mod *module, repos *repositories, ours *mainRepo) *walker {
+	return &walker{root: root, mod: mod, repos: repos, ours: ours, pkgs: map[string]*pkgInfo{}, pkgErrs: map[string]error{},
+		problems: map[string]*problem{}, reached: map[*goRepo]bool{}, seen: map[string]bool{}, repoVisibility: map[string][]string{}}
 }
 
-// run walks from every Go target of protocols/*/ and tools/**, breadth
-// first, so that each problem is reported with a shortest chain.
+// run walks from every Go target of the packages it starts from (every
+// package under protocols/, one level, and tools/, or Options.Packages),
+// breadth first, so that each problem is reported with a shortest chain.
 func (w *walker) run() error {
 	starts, err := w.roots()
 	if err != nil {
@@ -203,45 +210,24 @@ func (w *walker) run() error {
 	return nil
 }
 
-// roots loads our packages under protocols/ (one level) and tools/ and
-// returns their Go targets, sorted.
+// roots loads the packages of ours the walk starts from (mainRepo.starts)
+// and returns their Go targets, in the order of the packages and, in each,
+// of the lines.
 func (w *walker) roots() ([]node, error) {
-	var dirs []string
-	entries, err := os.ReadDir(filepath.Join(w.root, "protocols"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, "protocols/"+e.Name())
-		}
-	}
-	err = filepath.WalkDir(filepath.Join(w.root, "tools"), func(p string, d os.DirEntry, err error) error {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		if err != nil || !d.IsDir() {
-			return err
-		}
-		if d.Name() == "testdata" {
-			return filepath.SkipDir
-		}
-		rel, err := filepath.Rel(w.root, p)
-		dirs = append(dirs, filepath.ToSlash(rel))
-		return err
-	})
+	dirs, err := w.ours.starts()
 	if err != nil {
 		return nil, err
 	}
 	var out []node
 	for _, dir := range dirs {
-		p, err := w.pkg(repoRef{main: true}, dir)
+		file, f, err := w.ours.buildFile(dir, false)
 		if err != nil {
 			return nil, err
 		}
-		if p.missing {
-			continue
+		if f == nil {
+			continue // no BUILD file, or one with no rule to start from
 		}
+		p := w.newPkg(repoRef{main: true}, dir, file, f)
 		var names []string
 		for name, r := range p.rules {
 			if roots[r.kind] {
@@ -407,15 +393,24 @@ func (w *walker) pkg(ref repoRef, dir string) (*pkgInfo, error) {
 	if p, ok := w.pkgs[k]; ok {
 		return p, nil
 	}
-	p := &pkgInfo{repo: ref, path: dir, rules: map[string]*ruleInfo{}, outputs: map[string]*ruleInfo{}, vars: map[string]build.Expr{}}
-	var base string
+	if err, ok := w.pkgErrs[k]; ok {
+		return nil, err
+	}
+	p, err := w.loadPkg(ref, dir)
+	if err != nil {
+		w.pkgErrs[k] = err
+	}
+	return p, err
+}
+
+func (w *walker) loadPkg(ref repoRef, dir string) (*pkgInfo, error) {
 	switch {
 	case ref.main:
-		base = w.root
-		p.isFile = func(name string) bool {
-			fi, err := os.Stat(filepath.Join(w.root, filepath.FromSlash(dir), filepath.FromSlash(name)))
-			return err == nil && !fi.IsDir()
+		file, f, err := w.ours.buildFile(dir, true)
+		if err != nil {
+			return nil, err
 		}
+		return w.newPkg(ref, dir, file, f), nil
 	case ref.usage != nil:
 		r := ref.usage.repos[ref.name]
 		w.reached[r] = true
@@ -423,70 +418,99 @@ func (w *walker) pkg(ref repoRef, dir string) (*pkgInfo, error) {
 		if prep.err != nil {
 			return nil, fmt.Errorf("%s: %v", w.repoDisplay(ref), prep.err)
 		}
-		p.prepared = prep
-		base = filepath.Join(prep.dir, "tree")
-		p.isFile = func(name string) bool { return prep.files[path.Join(dir, name)] }
-	default:
-		return nil, fmt.Errorf("the walk does not enter @%s", ref.leaf)
-	}
-	w.pkgs[k] = p
-	var file string
-	for _, name := range buildFileNames {
-		f := filepath.Join(base, filepath.FromSlash(dir), name)
-		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
-			file, p.file = f, path.Join(dir, name)
-			break
+		if r.localPath != "" {
+			w.ours.noteTree(r.localPath)
 		}
+		base := filepath.Join(prep.dir, "tree")
+		name := ""
+		for _, n := range buildFileNames {
+			if fi, err := os.Stat(filepath.Join(base, filepath.FromSlash(dir), n)); err == nil && !fi.IsDir() {
+				name = n
+				break
+			}
+		}
+		if name == "" {
+			return w.newPkg(ref, dir, "", nil), nil
+		}
+		shown := w.display(node{ref, dir, name})
+		data, err := os.ReadFile(filepath.Join(base, filepath.FromSlash(dir), name))
+		if err != nil {
+			return nil, err
+		}
+		f, err := parseFile(shown, data)
+		if err != nil {
+			return nil, err // it names the file
+		}
+		return w.newPkg(ref, dir, name, f), nil
 	}
-	if ref.usage != nil && file != "" {
-		p.file = w.display(node{ref, dir, filepath.Base(file)})
+	return nil, fmt.Errorf("the walk does not enter @%s", ref.leaf)
+}
+
+// newPkg makes package dir of repository ref from its BUILD file (name in
+// dir; "" and f nil when there is none) and registers it.
+func (w *walker) newPkg(ref repoRef, dir, name string, f *syntax.File) *pkgInfo {
+	p := &pkgInfo{repo: ref, path: dir, rules: map[string]*ruleInfo{}, outputs: map[string]*ruleInfo{}, vars: map[string]syntax.Expr{}}
+	w.pkgs[ref.key()+"//"+dir] = p
+	var base string
+	if ref.main {
+		base = w.root
+		p.isFile = func(file string) bool { return w.ours.isFile(path.Join(dir, file)) }
+	} else {
+		prep := w.repos.get(ref.usage.repos[ref.name])
+		base = filepath.Join(prep.dir, "tree")
+		p.prepared = prep
+		p.isFile = func(file string) bool { return prep.files[path.Join(dir, file)] }
 	}
-	if file == "" {
+	if f == nil {
 		p.missing = true
-		return p, nil
+		return p
+	}
+	p.file = path.Join(dir, name)
+	if !ref.main {
+		p.file = w.display(node{ref, dir, name})
 	}
 	w.stats.Packages++
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	f, err := build.ParseBuild(p.file, data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", p.file, err)
-	}
-	p.defaultVisibility = repoDefaultVisibility(filepath.Join(base, "REPO.bazel"))
-	for _, stmt := range f.Stmt {
+	p.defaultVisibility = w.repoDefaultVisibility(base, ref.main)
+	for _, stmt := range f.Stmts {
 		switch s := stmt.(type) {
-		case *build.AssignExpr:
-			if id, ok := s.LHS.(*build.Ident); ok {
-				p.vars[id.Name] = s.RHS
+		case *syntax.AssignStmt:
+			id, ok := s.LHS.(*syntax.Ident)
+			if !ok {
+				continue
 			}
-		case *build.CallExpr:
-			kind := build.FormatString(s.X)
-			attrs := map[string]build.Expr{}
-			for _, arg := range s.List {
-				if a, ok := arg.(*build.AssignExpr); ok {
-					attrs[build.FormatString(a.LHS)] = a.RHS
+			switch s.Op {
+			case syntax.EQ:
+				p.vars[id.Name] = s.RHS
+			case syntax.PLUS_EQ:
+				if prev, ok := p.vars[id.Name]; ok {
+					p.vars[id.Name] = &syntax.BinaryExpr{X: prev, OpPos: s.OpPos, Op: syntax.PLUS, Y: s.RHS}
 				}
 			}
+		case *syntax.ExprStmt:
+			call, ok := s.X.(*syntax.CallExpr)
+			if !ok {
+				continue
+			}
+			kind := callee(call)
+			attrs := keywords(call)
 			if kind == "package" {
 				if v, ok := stringList(attrs["default_visibility"]); ok {
 					p.defaultVisibility = v
 				}
 				continue
 			}
-			r := &ruleInfo{kind: kind, line: lineOf(s), attrs: attrs}
-			if name, ok := attrs["name"].(*build.StringExpr); ok {
-				r.name = name.Value
+			r := &ruleInfo{kind: kind, line: lineOf(call), attrs: attrs}
+			if name, ok := stringLit(attrs["name"]); ok {
+				r.name = name
 				p.rules[r.name] = r
 			}
 			// Output files a rule declares (genrule's outs, go_yacc's out)
 			// are targets of the package too.
 			// A macro without a name (buildtools' go_yacc) is known by them.
-			if out, ok := attrs["out"].(*build.StringExpr); ok {
-				p.outputs[out.Value] = r
+			if out, ok := stringLit(attrs["out"]); ok {
+				p.outputs[out] = r
 				if r.name == "" {
-					r.name = out.Value
+					r.name = out
 				}
 			}
 			outs, _ := stringList(attrs["outs"])
@@ -495,23 +519,40 @@ func (w *walker) pkg(ref repoRef, dir string) (*pkgInfo, error) {
 			}
 		}
 	}
-	return p, nil
+	return p
 }
 
-func repoDefaultVisibility(file string) []string {
-	data, err := os.ReadFile(file)
+// repoDefaultVisibility is the default_visibility of the repo() call in
+// dir/REPO.bazel, nil for none; main says dir is the main repository's.
+func (w *walker) repoDefaultVisibility(dir string, main bool) []string {
+	if v, ok := w.repoVisibility[dir]; ok {
+		return v
+	}
+	var data []byte
+	var err error
+	if main {
+		data, err = w.ours.read("REPO.bazel")
+	} else {
+		data, err = os.ReadFile(filepath.Join(dir, "REPO.bazel"))
+	}
+	var vis []string
+	if err == nil {
+		vis = repoCallVisibility(filepath.Join(dir, "REPO.bazel"), data)
+	}
+	w.repoVisibility[dir] = vis
+	return vis
+}
+
+func repoCallVisibility(file string, data []byte) []string {
+	f, err := parseFile(file, data)
 	if err != nil {
 		return nil
 	}
-	f, err := build.ParseRepo(file, data)
-	if err != nil {
-		return nil
-	}
-	for _, stmt := range f.Stmt {
-		if call, ok := stmt.(*build.CallExpr); ok && build.FormatString(call.X) == "repo" {
-			for _, arg := range call.List {
-				if a, ok := arg.(*build.AssignExpr); ok && build.FormatString(a.LHS) == "default_visibility" {
-					v, _ := stringList(a.RHS)
+	for _, stmt := range f.Stmts {
+		if s, ok := stmt.(*syntax.ExprStmt); ok {
+			if call, ok := s.X.(*syntax.CallExpr); ok && callee(call) == "repo" {
+				if e, ok := keywords(call)["default_visibility"]; ok {
+					v, _ := stringList(e)
 					return v
 				}
 			}
