@@ -53,9 +53,11 @@ func Run(root string, protocols ...string) (Stats, error) {
 		dirs = append(dirs, path.Join(metadata.ProtocolsDir, name))
 	}
 	// Staleness (gazelle, or its cache's keys, reading every protocol's
-	// files) goes on beside the loading-phase check; it is done before the
-	// closure check, which runs gazelle's code too (its walk keeps global
-	// state).
+	// files) goes on beside the loading-phase check, and so does the
+	// external closure check's look at its kept result. Should the closure
+	// check walk, it waits for both: it takes the syntax trees of the BUILD
+	// files the loading-phase check parses rather than parse them again,
+	// and it may run gazelle's code, whose walk keeps global state.
 	done := make(chan struct{})
 	var stale []string
 	var staleErr error
@@ -64,9 +66,20 @@ func Run(root string, protocols ...string) (Stats, error) {
 		stale, staleErr = staleFiles(root, dirs)
 	}()
 	defer func() { <-done }() // not to leave it running on an early return
-	// The closure check walks from the BUILD files the loading-phase check
-	// parses: it takes their syntax trees rather than parse them again.
 	parsed := &closure.BuildFiles{}
+	loaded := make(chan struct{})
+	closureOpts := closure.Options{Parsed: parsed, Packages: dirs, BeforeWalk: func() { <-loaded; <-done }}
+	if closureOpts.ResultDir, err = cache.Dir("closure-results"); err != nil {
+		closureOpts.ResultDir = ""
+	}
+	closureDone := make(chan struct{})
+	var closureStats closure.Stats
+	var closureErr error
+	go func() {
+		defer close(closureDone)
+		closureStats, closureErr = closure.RunWith(root, closureOpts)
+	}()
+	defer func() { <-closureDone }()
 	opts := loadcheck.Options{BuildFileParsed: parsed.Add}
 	if len(dirs) > 0 {
 		// The root package and protocols/ are what generated BUILD files
@@ -76,19 +89,17 @@ func Run(root string, protocols ...string) (Stats, error) {
 		opts.CacheDir = ""
 	}
 	loading, err := loadcheck.RunWith(root, opts)
+	close(loaded)
 	stats.Loading = loading.Stats
 	if !errors.As(err, &errs) && err != nil {
 		return stats, err
 	}
 	<-done
-	closureOpts := closure.Options{Parsed: parsed, Packages: dirs}
-	if closureOpts.ResultDir, err = cache.Dir("closure-results"); err != nil {
-		closureOpts.ResultDir = ""
-	}
-	stats.Closure, err = closure.RunWith(root, closureOpts)
+	<-closureDone
+	stats.Closure = closureStats
 	var closureErrs metadata.ErrorList
-	if !errors.As(err, &closureErrs) && err != nil {
-		return stats, err
+	if !errors.As(closureErr, &closureErrs) && closureErr != nil {
+		return stats, closureErr
 	}
 	return stats, check(root, protocols, loading, stale, staleErr, append(errs, closureErrs...))
 }

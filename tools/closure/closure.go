@@ -46,6 +46,11 @@ type Options struct {
 	Packages []string
 	// Parsed are BUILD files of ours the caller parsed already.
 	Parsed *BuildFiles
+	// BeforeWalk, when set, is called before the run reads anything to
+	// walk (not when it takes a kept result), so that a caller working
+	// beside it can make the walk wait: for Parsed to be filled, or for
+	// its own use of gazelle's code, whose walk keeps global state.
+	BeforeWalk func()
 }
 
 // Stats counts what a run did, for `forge check -v`.
@@ -101,6 +106,9 @@ func RunWith(root string, opts Options) (Stats, error) {
 		}
 	}
 	onWalk()
+	if opts.BeforeWalk != nil {
+		opts.BeforeWalk()
+	}
 	ours := newMainRepo(root, opts)
 	src := &sources{modCache: opts.ModCache, offline: opts.Offline}
 	mod, err := readModule(ours)
