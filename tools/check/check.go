@@ -54,10 +54,11 @@ func Run(root string, protocols ...string) (Stats, error) {
 	}
 	// Staleness (gazelle, or its cache's keys, reading every protocol's
 	// files) goes on beside the loading-phase check, and so does the
-	// external closure check's look at its kept result. Should the closure
-	// check walk, it waits for both: it takes the syntax trees of the BUILD
-	// files the loading-phase check parses rather than parse them again,
-	// and it may run gazelle's code, whose walk keeps global state.
+	// external closure check: its look at its kept result at once, a walk
+	// once the loading-phase check is done, since it takes the syntax trees
+	// of the BUILD files that check parses rather than parse them again.
+	// (The staleness check and the closure check's preparing of a go_deps
+	// repository both run gazelle's driver, which takes them in turns.)
 	done := make(chan struct{})
 	var stale []string
 	var staleErr error
@@ -68,7 +69,7 @@ func Run(root string, protocols ...string) (Stats, error) {
 	defer func() { <-done }() // not to leave it running on an early return
 	parsed := &closure.BuildFiles{}
 	loaded := make(chan struct{})
-	closureOpts := closure.Options{Parsed: parsed, Packages: dirs, BeforeWalk: func() { <-loaded; <-done }}
+	closureOpts := closure.Options{Parsed: parsed, Packages: dirs, BeforeWalk: func() { <-loaded }}
 	if closureOpts.ResultDir, err = cache.Dir("closure-results"); err != nil {
 		closureOpts.ResultDir = ""
 	}

@@ -47,9 +47,8 @@ type Options struct {
 	// Parsed are BUILD files of ours the caller parsed already.
 	Parsed *BuildFiles
 	// BeforeWalk, when set, is called before the run reads anything to
-	// walk (not when it takes a kept result), so that a caller working
-	// beside it can make the walk wait: for Parsed to be filled, or for
-	// its own use of gazelle's code, whose walk keeps global state.
+	// walk (not when it takes a kept result), so that a caller filling
+	// Parsed beside it can make the walk wait for it.
 	BeforeWalk func()
 }
 

@@ -2,7 +2,6 @@ package closure
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,19 +9,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
-	"github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update"
 	"github.com/bazelbuild/bazel-gazelle/language"
 	"github.com/bazelbuild/bazel-gazelle/language/bazel/visibility"
 	golang "github.com/bazelbuild/bazel-gazelle/language/go"
 	"github.com/bazelbuild/bazel-gazelle/language/proto"
 	modpath "golang.org/x/mod/module"
+
+	"github.com/protocol-forge/protocol-forge/tools/internal/gazellerun"
 )
 
 // cacheFormat changes whenever this file changes what it writes into a
@@ -239,10 +237,6 @@ func languages() []language.Language {
 	return []language.Language{visibility.NewLanguage(), proto.NewLanguage(), golang.NewLanguage()}
 }
 
-// gazelleMu serializes gazelle runs: its walker keeps a process-wide cache
-// (v2 walk/cache.go:78), and its warnings go to the standard logger.
-var gazelleMu sync.Mutex
-
 // prepare does what go_repository does (go_repository.bzl:122-450) in a
 // scratch directory, and keeps the resulting BUILD files as a cache entry.
 func (rs *repositories) prepare(r *goRepo, entry string) (*prepared, error) {
@@ -354,19 +348,8 @@ func (rs *repositories) prepare(r *goRepo, entry string) (*prepared, error) {
 // runGazelle runs gazelle's update driver in-process, as go_repository runs
 // the gazelle binary, and returns what it logged.
 func runGazelle(args []string) ([]byte, error) {
-	gazelleMu.Lock()
-	defer gazelleMu.Unlock()
 	var buf bytes.Buffer
-	out, flags, prefix := log.Writer(), log.Flags(), log.Prefix()
-	log.SetOutput(&buf)
-	log.SetFlags(0)
-	log.SetPrefix("gazelle: ")
-	defer func() {
-		log.SetOutput(out)
-		log.SetFlags(flags)
-		log.SetPrefix(prefix)
-	}()
-	err := update.Run(context.Background(), languages(), args[len(args)-1], args)
+	err := gazellerun.Run(languages(), args[len(args)-1], args, &buf)
 	return buf.Bytes(), err
 }
 

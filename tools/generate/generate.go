@@ -4,7 +4,6 @@
 package generate
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,12 +12,12 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update"
 	"github.com/bazelbuild/bazel-gazelle/language"
 	golang "github.com/bazelbuild/bazel-gazelle/language/go"
 
 	"github.com/protocol-forge/protocol-forge/tools/gazelle/forge"
 	"github.com/protocol-forge/protocol-forge/tools/internal/filetx"
+	"github.com/protocol-forge/protocol-forge/tools/internal/gazellerun"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
@@ -32,7 +31,7 @@ func Languages() []language.Language {
 // gazelle's own main calls, with the languages of //:gazelle_binary.
 func Gazelle(root string, args ...string) error {
 	// The gazelle rule's runner passes -bzlmod in a module-mode repository.
-	return update.Run(context.Background(), Languages(), root, append([]string{"-bzlmod", "-repo_root", root}, args...))
+	return gazellerun.Run(Languages(), root, append([]string{"-bzlmod", "-repo_root", root}, args...), nil)
 }
 
 // Changes returns the BUILD files under root/protocols (or under dirs, each
