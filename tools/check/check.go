@@ -52,35 +52,32 @@ func Run(root string, protocols ...string) (Stats, error) {
 		}
 		dirs = append(dirs, path.Join(metadata.ProtocolsDir, name))
 	}
-	// Staleness (gazelle, or its cache's keys, reading every protocol's
-	// files) goes on beside the loading-phase check, and so does the
-	// external closure check: its look at its kept result at once, a walk
-	// once the loading-phase check is done, since it takes the syntax trees
-	// of the BUILD files that check parses rather than parse them again.
-	// (The staleness check and the closure check's preparing of a go_deps
-	// repository both run gazelle's driver, which takes them in turns.)
-	done := make(chan struct{})
+	// Four checks go on side by side: the loading-phase check; staleness
+	// (gazelle, or its cache's keys, reading every protocol's files); the
+	// protocols' spec and what needs only it; and the external closure
+	// check, which looks at its kept result at once but walks only once
+	// the loading-phase check is done, since it takes the syntax trees of
+	// the BUILD files that check parses rather than parse them again.
+	// (Staleness and the closure check's preparing of a go_deps repository
+	// both run gazelle's driver, which takes them in turns.) Each is
+	// waited for before Run returns, even early.
 	var stale []string
 	var staleErr error
-	go func() {
-		defer close(done)
-		stale, staleErr = staleFiles(root, dirs)
-	}()
-	defer func() { <-done }() // not to leave it running on an early return
+	waitStale := start(func() { stale, staleErr = staleFiles(root, dirs) })
+	defer waitStale()
+	var sc specChecks
+	waitSpec := start(func() { sc = checkSpec(root, protocols) })
+	defer waitSpec()
 	parsed := &closure.BuildFiles{}
 	loaded := make(chan struct{})
 	closureOpts := closure.Options{Parsed: parsed, Packages: dirs, BeforeWalk: func() { <-loaded }}
 	if closureOpts.ResultDir, err = cache.Dir("closure-results"); err != nil {
 		closureOpts.ResultDir = ""
 	}
-	closureDone := make(chan struct{})
 	var closureStats closure.Stats
 	var closureErr error
-	go func() {
-		defer close(closureDone)
-		closureStats, closureErr = closure.RunWith(root, closureOpts)
-	}()
-	defer func() { <-closureDone }()
+	waitClosure := start(func() { closureStats, closureErr = closure.RunWith(root, closureOpts) })
+	defer waitClosure()
 	opts := loadcheck.Options{BuildFileParsed: parsed.Add}
 	if len(dirs) > 0 {
 		// The root package and protocols/ are what generated BUILD files
@@ -95,34 +92,70 @@ func Run(root string, protocols ...string) (Stats, error) {
 	if !errors.As(err, &errs) && err != nil {
 		return stats, err
 	}
-	<-done
-	<-closureDone
+	waitClosure()
 	stats.Closure = closureStats
 	var closureErrs metadata.ErrorList
 	if !errors.As(closureErr, &closureErrs) && closureErr != nil {
 		return stats, closureErr
 	}
-	return stats, check(root, protocols, loading, stale, staleErr, append(errs, closureErrs...))
+	waitStale()
+	waitSpec()
+	return stats, check(root, sc, loading, stale, staleErr, append(errs, closureErrs...))
 }
 
-// check runs what needs the protocols' spec, and adds the stale files
-// found (or the error finding them) once the spec loaded: metadata errors
-// come from the spec, not once more from gazelle.
-func check(root string, protocols []string, loading *loadcheck.Result, stale []string, staleErr error, errs metadata.ErrorList) error {
-	var repo *spec.Repo
-	var err error
+// start runs fn in a goroutine of its own and returns what waits for it
+// to end (as often as called).
+func start(fn func()) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	return func() { <-done }
+}
+
+// specChecks is what the protocols' spec alone tells: the spec, problems
+// of protocols that ship the same path (a check of every protocol), and of
+// Go-built protocols whose VERSION drifted from go.mod; err when the spec
+// or the Go binaries could not be read.
+type specChecks struct {
+	repo *spec.Repo
+	errs metadata.ErrorList
+	err  error
+}
+
+func checkSpec(root string, protocols []string) specChecks {
+	var c specChecks
 	if len(protocols) > 0 {
-		repo, err = spec.LoadProtocols(root, protocols)
+		c.repo, c.err = spec.LoadProtocols(root, protocols)
 	} else {
-		repo, err = spec.Load(root)
-		if err == nil {
-			errs = append(errs, spec.SharedPaths(repo)...)
+		c.repo, c.err = spec.Load(root)
+		if c.err == nil {
+			c.errs = spec.SharedPaths(c.repo)
 		}
 	}
-	if err != nil {
-		return err
+	if c.err != nil {
+		return c
 	}
-	for _, p := range repo.Protocols {
+	bins, err := gosource.Find(c.repo)
+	if err != nil {
+		c.err = err
+		return c
+	}
+	c.errs = append(c.errs, gosource.Drift(bins)...)
+	return c
+}
+
+// check adds to errs what needs the spec and the loading-phase check (the
+// MANIFEST entries' sources) and the stale files found (or the error
+// finding them): metadata errors come from the spec, not once more from
+// gazelle.
+func check(root string, sc specChecks, loading *loadcheck.Result, stale []string, staleErr error, errs metadata.ErrorList) error {
+	if sc.err != nil {
+		return sc.err
+	}
+	errs = append(errs, sc.errs...)
+	for _, p := range sc.repo.Protocols {
 		for _, e := range p.Manifest {
 			if msg := resolves(root, loading, p, p.Source(e)); msg != "" {
 				errs = append(errs, &metadata.Error{
@@ -132,11 +165,6 @@ func check(root string, protocols []string, loading *loadcheck.Result, stale []s
 			}
 		}
 	}
-	bins, err := gosource.Find(repo)
-	if err != nil {
-		return err
-	}
-	errs = append(errs, gosource.Drift(bins)...)
 	if staleErr != nil {
 		return staleErr
 	}
