@@ -236,7 +236,7 @@ func (m *mainRepo) buildFile(dir string, parse bool) (string, *syntax.File, erro
 	for _, name := range buildFileNames {
 		rel := path.Join(dir, name)
 		data, err := m.read(rel)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR) {
+		if missing(err) {
 			continue
 		}
 		if err != nil {
@@ -252,6 +252,12 @@ func (m *mainRepo) buildFile(dir string, parse bool) (string, *syntax.File, erro
 		return name, f, nil
 	}
 	return "", nil, nil
+}
+
+// missing says whether an error reading a BUILD file means there is none
+// (a directory of that name is none either).
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR)
 }
 
 // holds says whether d, read in the main repository at root, still gives

@@ -116,8 +116,11 @@ type repositories struct {
 
 // prepared is a repository as Bazel would see it.
 type prepared struct {
-	dir   string          // BUILD files sit under dir/tree
-	files map[string]bool // every other file, slash-separated
+	dir string // BUILD files sit under dir/tree
+	// list names every other file, slash-separated, one a line; files is
+	// made from it when first asked, which few repositories are.
+	list  string
+	files map[string]bool
 	info  repoInfo
 	// err says why go_repository itself would fail; nothing else is set.
 	err error
@@ -335,7 +338,7 @@ func (rs *repositories) prepare(r *goRepo, entry string) (*prepared, error) {
 			return nil, err
 		}
 	}
-	p := &prepared{dir: entry, files: fileSet(files), info: info}
+	p := &prepared{dir: entry, list: strings.Join(files, "\n"), info: info}
 	// Written atomically: another run that got there first wins.
 	if err := os.Rename(stage, entry); err != nil {
 		if _, statErr := os.Stat(filepath.Join(entry, "info.json")); statErr != nil {
@@ -523,18 +526,22 @@ func readEntry(entry string) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.files = fileSet(strings.Split(string(files), "\n"))
+	p.list = string(files)
 	return p, nil
 }
 
-func fileSet(files []string) map[string]bool {
-	set := make(map[string]bool, len(files))
-	for _, f := range files {
-		if f != "" {
-			set[f] = true
+// isFile says whether the repository has a file rel besides its BUILD
+// files.
+func (p *prepared) isFile(rel string) bool {
+	if p.files == nil {
+		p.files = map[string]bool{}
+		for _, f := range strings.Split(p.list, "\n") {
+			if f != "" {
+				p.files[f] = true
+			}
 		}
 	}
-	return set
+	return p.files[rel]
 }
 
 func goEnv(name string) (string, error) {

@@ -40,6 +40,30 @@ func (r repoRef) key() string {
 	return "leaf\x00" + r.leaf
 }
 
+// repoID identifies a repository as key does, without making a string:
+// the walk compares repositories and looks packages up on every edge.
+type repoID struct {
+	main       bool
+	usage      *usage
+	name, leaf string
+}
+
+func (r repoRef) id() repoID {
+	switch {
+	case r.main:
+		return repoID{main: true}
+	case r.usage != nil:
+		return repoID{usage: r.usage, name: r.name}
+	}
+	return repoID{leaf: r.leaf}
+}
+
+// pkgID identifies a package of a repository.
+type pkgID struct {
+	repo repoID
+	dir  string
+}
+
 // node is a target.
 type node struct {
 	repo      repoRef
@@ -47,6 +71,17 @@ type node struct {
 }
 
 func (n node) key() string { return n.repo.key() + "//" + n.pkg + ":" + n.name }
+
+// reached identifies a target on a platform, for the walk's queue.
+type reached struct {
+	pkg  pkgID
+	name string
+	plat platform
+}
+
+func (n node) on(plat platform) reached {
+	return reached{pkgID{n.repo.id(), n.pkg}, n.name, plat}
+}
 
 // gazelleHost is what a go_deps repository sees besides its own usage's
 // repositories: the repository mapping of the gazelle module that hosts
@@ -160,8 +195,8 @@ type walker struct {
 	mod      *module
 	repos    *repositories
 	ours     *mainRepo
-	pkgs     map[string]*pkgInfo
-	pkgErrs  map[string]error // packages that could not be loaded
+	pkgs     map[pkgID]*pkgInfo
+	pkgErrs  map[pkgID]error // packages that could not be loaded
 	problems map[string]*problem
 	order    []string
 	stats    Stats
@@ -173,7 +208,7 @@ type walker struct {
 }
 
 func newWalker(root string, mod *module, repos *repositories, ours *mainRepo) *walker {
-	return &walker{root: root, mod: mod, repos: repos, ours: ours, pkgs: map[string]*pkgInfo{}, pkgErrs: map[string]error{},
+	return &walker{root: root, mod: mod, repos: repos, ours: ours, pkgs: map[pkgID]*pkgInfo{}, pkgErrs: map[pkgID]error{},
 		problems: map[string]*problem{}, reached: map[*goRepo]bool{}, seen: map[string]bool{}, repoVisibility: map[string][]string{}}
 }
 
@@ -186,19 +221,19 @@ func (w *walker) run() error {
 		return err
 	}
 	var queue []*item
-	seen := map[string]bool{}
+	seen := map[reached]bool{}
 	for _, n := range starts {
-		p := w.pkgs[n.repo.key()+"//"+n.pkg]
+		p := w.pkgs[pkgID{n.repo.id(), n.pkg}]
 		for _, plat := range platforms {
 			queue = append(queue, &item{node: n, plat: plat, file: p.file, line: p.rules[n.name].line})
-			seen[n.key()+"@"+plat.String()] = true
+			seen[n.on(plat)] = true
 		}
 	}
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
 		for _, next := range w.visit(it) {
-			k := next.node.key() + "@" + next.plat.String()
+			k := next.node.on(next.plat)
 			if !seen[k] {
 				seen[k] = true
 				queue = append(queue, next)
@@ -389,7 +424,7 @@ func (w *walker) notVisible(from repoRef, name string) string {
 // pkg loads a package of the main repository or of a go_deps repository,
 // preparing the repository on first use.
 func (w *walker) pkg(ref repoRef, dir string) (*pkgInfo, error) {
-	k := ref.key() + "//" + dir
+	k := pkgID{ref.id(), dir}
 	if p, ok := w.pkgs[k]; ok {
 		return p, nil
 	}
@@ -422,26 +457,21 @@ func (w *walker) loadPkg(ref repoRef, dir string) (*pkgInfo, error) {
 			w.ours.noteTree(r.localPath)
 		}
 		base := filepath.Join(prep.dir, "tree")
-		name := ""
-		for _, n := range buildFileNames {
-			if fi, err := os.Stat(filepath.Join(base, filepath.FromSlash(dir), n)); err == nil && !fi.IsDir() {
-				name = n
-				break
+		for _, name := range buildFileNames {
+			data, err := os.ReadFile(filepath.Join(base, filepath.FromSlash(dir), name))
+			if missing(err) {
+				continue
 			}
+			if err != nil {
+				return nil, err
+			}
+			f, err := parseFile(w.display(node{ref, dir, name}), data)
+			if err != nil {
+				return nil, err // it names the file
+			}
+			return w.newPkg(ref, dir, name, f), nil
 		}
-		if name == "" {
-			return w.newPkg(ref, dir, "", nil), nil
-		}
-		shown := w.display(node{ref, dir, name})
-		data, err := os.ReadFile(filepath.Join(base, filepath.FromSlash(dir), name))
-		if err != nil {
-			return nil, err
-		}
-		f, err := parseFile(shown, data)
-		if err != nil {
-			return nil, err // it names the file
-		}
-		return w.newPkg(ref, dir, name, f), nil
+		return w.newPkg(ref, dir, "", nil), nil
 	}
 	return nil, fmt.Errorf("the walk does not enter @%s", ref.leaf)
 }
@@ -450,7 +480,7 @@ func (w *walker) loadPkg(ref repoRef, dir string) (*pkgInfo, error) {
 // dir; "" and f nil when there is none) and registers it.
 func (w *walker) newPkg(ref repoRef, dir, name string, f *syntax.File) *pkgInfo {
 	p := &pkgInfo{repo: ref, path: dir, rules: map[string]*ruleInfo{}, outputs: map[string]*ruleInfo{}, vars: map[string]syntax.Expr{}}
-	w.pkgs[ref.key()+"//"+dir] = p
+	w.pkgs[pkgID{ref.id(), dir}] = p
 	var base string
 	if ref.main {
 		base = w.root
@@ -459,7 +489,7 @@ func (w *walker) newPkg(ref repoRef, dir, name string, f *syntax.File) *pkgInfo 
 		prep := w.repos.get(ref.usage.repos[ref.name])
 		base = filepath.Join(prep.dir, "tree")
 		p.prepared = prep
-		p.isFile = func(file string) bool { return prep.files[path.Join(dir, file)] }
+		p.isFile = func(file string) bool { return prep.isFile(path.Join(dir, file)) }
 	}
 	if f == nil {
 		p.missing = true
@@ -581,7 +611,7 @@ func (w *walker) hint(p *pkgInfo) string {
 // checkVisibility returns why target (rule r of package tp) is not visible
 // from n, or "". Visibility labels are read in the target's repository.
 func (w *walker) checkVisibility(tp *pkgInfo, r *ruleInfo, n node) string {
-	if n.repo.key() == tp.repo.key() && n.pkg == tp.path {
+	if n.repo.id() == tp.repo.id() && n.pkg == tp.path {
 		return ""
 	}
 	vis := tp.defaultVisibility
@@ -635,9 +665,9 @@ func (w *walker) grants(p *pkgInfo, v string, n node, depth int) bool {
 	}
 	switch l.Name {
 	case "__pkg__":
-		return ref.key() == n.repo.key() && pkg == n.pkg
+		return ref.id() == n.repo.id() && pkg == n.pkg
 	case "__subpackages__":
-		return ref.key() == n.repo.key() && hasPrefixPath(n.pkg, pkg)
+		return ref.id() == n.repo.id() && hasPrefixPath(n.pkg, pkg)
 	}
 	if ref.leaf != "" {
 		return false
@@ -689,7 +719,7 @@ func (w *walker) specMatches(p *pkgInfo, spec string, n node) bool {
 		return false
 	}
 	ref, ok := w.resolveRepo(p.repo, l)
-	if !ok || ref.key() != n.repo.key() {
+	if !ok || ref.id() != n.repo.id() {
 		return false
 	}
 	if sub {
