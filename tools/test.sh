@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each phase's heading carries the seconds since the start, so a CI log
+# shows where a run's time went.
+phase() { echo "== $* (${SECONDS}s)"; }
+
 # Debian packages the real-tool tests need, one list per package of tests.
 mapfile -t packages < <(cat tools/*/testdeps.txt 2>/dev/null | sed 's/#.*//' | awk 'NF')
 missing=()
@@ -37,7 +41,7 @@ export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/ovrclk/tendermint"
 # forge check verifies labels into go_deps repositories against the Go
 # modules' source, and the protocol builds need it too: fetch every module
 # each go.mod pins (through the module proxy) before anything reads them.
-echo "== go mod download"
+phase "go mod download"
 for m in "${modules[@]}"; do
   (cd "$m" && go mod download)
 done
@@ -45,31 +49,33 @@ done
 # go_deps reads go.mod as it is: a requirement marked indirect that a
 # package imports directly is left out of its direct dependencies, and
 # `use_repo` of it warns. Every module file must be what go mod tidy writes.
-echo "== go mod tidy -diff"
+phase "go mod tidy -diff"
 for m in "${modules[@]}"; do
   (cd "$m" && go mod tidy -diff)
 done
 
-echo "== gofmt, go vet"
+phase "gofmt, go vet"
 unformatted=$(gofmt -l tools)
 if [[ -n "$unformatted" ]]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
 
-echo "== go test ./..."
+phase "go test ./..."
 go test ./...
 
-echo "== forge check (metadata, staleness, loading-phase check of every Starlark file)"
+phase "forge check (metadata, staleness, loading-phase check of every Starlark file)"
 go run ./tools/forge check -v
 
 # Only the packages that have realtools tests: the tag changes every
 # package's build, so ./tools/... would run all the plain tests again.
-echo "== real-tool tests (go test -tags realtools)"
+phase "real-tool tests (go test -tags realtools)"
 # The protocol build test (tools/gosource) runs alone first and fills the Go
 # build cache with every protocol binary; the acceptance test
 # (tools/assemble) builds the same binaries and would otherwise compile them
 # a second time beside it.
 mapfile -t realtools < <(grep -rl --include='*_test.go' '^//go:build realtools' tools | xargs -n1 dirname | sort -u | grep -vx tools/gosource | sed 's|^|./|')
 go test -tags realtools -timeout 40m ./tools/gosource
+phase "real-tool tests of the artifacts and the rest"
 go test -tags realtools -timeout 40m "${realtools[@]}"
+phase "done"
