@@ -121,6 +121,24 @@ func (c *checker) argPos(pos syntax.Position, name string) syntax.Position {
 	return pos
 }
 
+// literalInCall returns the position of the string literal s among the
+// arguments of the call at pos (a use_repo name on a line of its own), or
+// pos when there is none.
+func (c *checker) literalInCall(pos syntax.Position, s string) syntax.Position {
+	call := c.calls[pos.Filename()][[2]int32{pos.Line, pos.Col}]
+	if call == nil {
+		return pos
+	}
+	found := pos
+	syntax.Walk(call, func(n syntax.Node) bool {
+		if lit, ok := n.(*syntax.Literal); ok && lit.Value == s && found == pos {
+			found = lit.TokenPos
+		}
+		return found == pos
+	})
+	return found
+}
+
 // kwargPos is argPos for the rule call being made on thread: when the
 // innermost call passes name on through **kwargs, the position is that of
 // the outer call (a macro's caller) that writes it.

@@ -197,7 +197,7 @@ func (c *checker) loadModule() error {
 				c.stats.Labels++
 				info := created[inner]
 				if info == nil {
-					c.errorf(pos, "use_repo: extension %s creates no repository %q%s", u.name, inner, nearest(inner, sortedNames(created)))
+					c.errorf(c.literalInCall(pos, inner), "use_repo: extension %s creates no repository %q%s", u.name, inner, nearest(inner, sortedNames(created)))
 					info = &repoInfo{ext: u.ext, name: inner}
 				}
 				if prev, dup := c.module.repos[apparent]; dup && prev != nil {
