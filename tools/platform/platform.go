@@ -106,6 +106,20 @@ func ByName(name string) (Platform, bool) {
 	return Platform{}, false
 }
 
+// ByDebian returns the platform of a Debian architecture; "" is the
+// default platform's, as a deb_files rule without `architecture` renders.
+func ByDebian(arch string) (Platform, bool) {
+	if arch == "" {
+		return Default(), true
+	}
+	for _, p := range all {
+		if p.Debian == arch {
+			return p, true
+		}
+	}
+	return Platform{}, false
+}
+
 // OCINames returns the directive values, for an error message.
 func OCINames() string {
 	names := make([]string, len(all))

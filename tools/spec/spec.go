@@ -21,6 +21,7 @@ import (
 
 	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 )
 
 // Directives forge reads from BUILD files. The root-only ones hold settings
@@ -34,10 +35,11 @@ const (
 	EnableServiceDirective = "forge_enable_service" // protocol: "true" to enable and start the service on install
 	ConflictsDirective     = "forge_conflicts"      // protocol: protocols whose .deb installs a path this one's does
 	KnownFailureDirective  = "forge_known_failure"  // protocol: the message the version command fails with, a recorded defect
+	PlatformsDirective     = "forge_platforms"      // protocol: the platforms its artifacts are built for
 )
 
 // Directives lists every directive forge knows, for gazelle's KnownDirectives.
-var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective, ConflictsDirective, KnownFailureDirective}
+var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective, ConflictsDirective, KnownFailureDirective, PlatformsDirective}
 
 // DefaultVersionArgs make most node binaries print their version.
 var DefaultVersionArgs = []string{"version"}
@@ -82,6 +84,13 @@ type Protocol struct {
 	// one's installs too; the .deb declares Conflicts with them, so that
 	// dpkg refuses to install both instead of failing halfway.
 	Conflicts []string
+	// Platforms are the platforms the protocol's images, archives and
+	// .debs are built for, in the table's order: every one unless the
+	// forge_platforms directive narrows them.
+	Platforms []platform.Platform
+	// PlatformsStated says that forge_platforms lists them, as a protocol
+	// must whose files rules_go does not build (forge check).
+	PlatformsStated bool
 }
 
 // Source returns the label the content of entry e comes from: its
@@ -92,6 +101,14 @@ func (p *Protocol) Source(e metadata.Entry) label.Label {
 		return l
 	}
 	return label.Label{Name: e.Base(), Relative: true}
+}
+
+// PlatformArchiveName is the file name of target t's release archive for
+// platform pl: the archive name the protocol always had for linux/amd64,
+// with "-linux-arm64" (the platform's file suffix) before ".tar.gz" for
+// another platform.
+func (p *Protocol) PlatformArchiveName(t metadata.Target, pl platform.Platform) string {
+	return strings.TrimSuffix(p.ArchiveName(t), ".tar.gz") + pl.FileSuffix() + ".tar.gz"
 }
 
 // Protocol returns the protocol whose directory is rel, or nil.
@@ -322,7 +339,7 @@ func load(root string, protocolsOf func() ([]*metadata.Protocol, error)) (*Repo,
 		return nil, err
 	}
 	for i, mp := range protocols {
-		p := &Protocol{Protocol: mp, Sources: map[string]label.Label{}, VersionArgs: DefaultVersionArgs}
+		p := &Protocol{Protocol: mp, Sources: map[string]label.Label{}, VersionArgs: DefaultVersionArgs, Platforms: platform.All()}
 		for _, d := range directives[i] {
 			if e := p.apply(d); e != nil {
 				errs = append(errs, e)
@@ -388,6 +405,8 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 		default:
 			return d.errorf("%s takes true or false, not %q", d.key, d.value)
 		}
+	case PlatformsDirective:
+		return p.applyPlatforms(d)
 	case VersionArgsDirective:
 		if d.value == "" {
 			return d.errorf("%s needs the arguments that make %s print its version", d.key, p.Service.Path)
@@ -403,6 +422,38 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 	default:
 		return d.errorf("unknown directive %s; forge knows %s", d.key, strings.Join(Directives, ", "))
 	}
+	return nil
+}
+
+// applyPlatforms reads forge_platforms: OCI platform names
+// ("linux/amd64"), each once, in any order; the protocol keeps the table's
+// order so that generated names and lists do not depend on the directive's.
+func (p *Protocol) applyPlatforms(d directive) *metadata.Error {
+	if p.PlatformsStated {
+		return d.errorf("%s is given twice; list every platform on one line", d.key)
+	}
+	values := strings.Fields(d.value)
+	if len(values) == 0 {
+		return d.errorf("%s needs the platforms to build for, of %s", d.key, platform.OCINames())
+	}
+	wanted := map[string]bool{}
+	for _, v := range values {
+		pl, ok := platform.ByOCI(v)
+		if !ok {
+			return d.errorf("%s: unknown platform %q; forge builds for %s", d.key, v, platform.OCINames())
+		}
+		if wanted[pl.Name] {
+			return d.errorf("%s: %s is listed twice", d.key, v)
+		}
+		wanted[pl.Name] = true
+	}
+	p.Platforms = nil
+	for _, pl := range platform.All() {
+		if wanted[pl.Name] {
+			p.Platforms = append(p.Platforms, pl)
+		}
+	}
+	p.PlatformsStated = true
 	return nil
 }
 

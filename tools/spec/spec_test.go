@@ -2,6 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
@@ -37,5 +40,52 @@ func TestOverlappingPairsAreEveryPairThatOverlaps(t *testing.T) {
 	got := overlappingPairs(r)
 	if fmt.Sprint(got) != fmt.Sprint(want) || len(want) < 3 {
 		t.Errorf("overlappingPairs = %v, want %v", got, want)
+	}
+}
+
+// forge_platforms narrows a protocol's platforms; a bad value is an error
+// at the directive's line, and the protocol keeps the table's order.
+func TestPlatformsDirective(t *testing.T) {
+	for _, c := range []struct {
+		build, want, err string
+	}{
+		{build: "", want: "linux_amd64 linux_arm64"},
+		{build: "# gazelle:forge_platforms linux/amd64\n", want: "linux_amd64"},
+		{build: "# gazelle:forge_platforms linux/arm64 linux/amd64\n", want: "linux_amd64 linux_arm64"},
+		{build: "\n# gazelle:forge_platforms linux/arm64/v8\n", err: `protocols/juno/BUILD.bazel:2: forge_platforms: unknown platform "linux/arm64/v8"; forge builds for linux/amd64, linux/arm64`},
+		{build: "# gazelle:forge_platforms\n", err: `protocols/juno/BUILD.bazel:1: forge_platforms needs the platforms to build for, of linux/amd64, linux/arm64`},
+		{build: "# gazelle:forge_platforms linux/amd64 linux/amd64\n", err: `protocols/juno/BUILD.bazel:1: forge_platforms: linux/amd64 is listed twice`},
+		{build: "# gazelle:forge_platforms linux/amd64\n# gazelle:forge_platforms linux/arm64\n", err: `protocols/juno/BUILD.bazel:2: forge_platforms is given twice`},
+	} {
+		root := t.TempDir()
+		files := map[string]string{"protocols/juno/MANIFEST": "/usr/local/bin/juno\n", "protocols/juno/BUILD.bazel": c.build}
+		for rel, content := range files {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(root, rel)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, rel), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := Load(root)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: got %v, want %s", c.build, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", c.build, err)
+		}
+		var names []string
+		for _, pl := range r.Protocols[0].Platforms {
+			names = append(names, pl.Name)
+		}
+		if got := strings.Join(names, " "); got != c.want {
+			t.Errorf("%q: platforms %s, want %s", c.build, got, c.want)
+		}
+		if stated := c.build != ""; r.Protocols[0].PlatformsStated != stated {
+			t.Errorf("%q: PlatformsStated = %v", c.build, !stated)
+		}
 	}
 }
