@@ -11,14 +11,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
 // Every protocol's binaries build with plain go from the modules go.mod pins,
-// with the cgo setting of the platform rules_go builds them for, and each
-// service executable reports the release in VERSION.
+// for each platform the protocol ships (GOARCH=arm64 too, with the cgo
+// setting of rules_go's platform), as ELF executables of the platform's
+// machine, static without cgo; each service executable reports the release
+// in VERSION, natively or under the platform's qemu-user-static.
 func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 	root := corpus.RepoRoot(t)
 	repo, err := spec.Load(root)
@@ -42,30 +46,41 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 	}
 	out := t.TempDir()
 	for _, b := range bins {
-		t.Run(b.Protocol.Name+"/"+b.Entry.Base(), func(t *testing.T) {
-			bin := filepath.Join(out, b.Protocol.Name, b.Entry.Base())
-			if err := b.Build(root, bin); err != nil {
-				t.Fatal(err)
-			}
-			if !b.Cgo && !isStatic(t, bin) {
-				t.Errorf("%s built without cgo is dynamically linked", bin)
-			}
-			if b.Entry != b.Protocol.Service {
-				return
-			}
-			args := b.Protocol.VersionArgs
-			msg, err := exec.Command(bin, args...).CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, msg)
-			}
-			want := strings.TrimPrefix(b.Protocol.Tag, "v")
-			if !strings.Contains(string(msg), want) {
-				t.Errorf("%s %s printed %q, which does not report VERSION %s", b.Entry.Base(), strings.Join(args, " "), msg, b.Protocol.Tag)
-			}
-			if links(t, root, b, cosmosInit) {
-				initHome(t, bin)
-			}
-		})
+		for _, pl := range b.Protocol.Platforms {
+			t.Run(b.Protocol.Name+"/"+b.Entry.Base()+"/"+pl.Name, func(t *testing.T) {
+				bin := filepath.Join(out, pl.Name, b.Protocol.Name, b.Entry.Base())
+				start := time.Now()
+				if err := b.Build(root, bin, pl); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("go build %s for %s: %s", b.Package, pl.OCI, time.Since(start).Round(100*time.Millisecond))
+				machine, static := elfOf(t, bin)
+				if machine != pl.Machine {
+					t.Errorf("%s built for %s is an ELF for %v, not %v", bin, pl.OCI, machine, pl.Machine)
+				}
+				if !b.Cgo && !static {
+					t.Errorf("%s built without cgo is dynamically linked", bin)
+				}
+				if b.Entry != b.Protocol.Service {
+					return
+				}
+				args := b.Protocol.VersionArgs
+				argv := pl.Command(bin, args...)
+				start = time.Now()
+				msg, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, msg)
+				}
+				t.Logf("%s: %s", strings.Join(argv, " "), time.Since(start).Round(100*time.Millisecond))
+				want := strings.TrimPrefix(b.Protocol.Tag, "v")
+				if !strings.Contains(string(msg), want) {
+					t.Errorf("%s printed %q, which does not report VERSION %s", strings.Join(argv, " "), msg, b.Protocol.Tag)
+				}
+				if links(t, root, b, cosmosInit) {
+					initHome(t, pl, bin)
+				}
+			})
+		}
 	}
 }
 
@@ -90,11 +105,12 @@ func links(t *testing.T, root string, b Binary, pkg string) bool {
 // initHome runs a Cosmos chain's `init` into a new home, as an operator's
 // first command, and checks the genesis it writes. The chain ID has the
 // form EVM chains require (NAME_EIP155-VERSION); any other chain takes it.
-func initHome(t *testing.T, bin string) {
+func initHome(t *testing.T, pl platform.Platform, bin string) {
 	t.Helper()
 	home := t.TempDir()
 	const chainID = "forge_9000-1"
-	if msg, err := exec.Command(bin, "init", "forge-test", "--chain-id", chainID, "--home", home).CombinedOutput(); err != nil {
+	argv := pl.Command(bin, "init", "forge-test", "--chain-id", chainID, "--home", home)
+	if msg, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%s init: %v\n%s", filepath.Base(bin), err, msg)
 	}
 	data, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
@@ -110,8 +126,9 @@ func initHome(t *testing.T, bin string) {
 	t.Logf("%s init wrote the genesis of %s", filepath.Base(bin), genesis.ChainID)
 }
 
-// isStatic reports whether an ELF executable asks for no dynamic loader.
-func isStatic(t *testing.T, path string) bool {
+// elfOf returns an ELF executable's machine, and whether it asks for no
+// dynamic loader.
+func elfOf(t *testing.T, path string) (elf.Machine, bool) {
 	f, err := elf.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +136,8 @@ func isStatic(t *testing.T, path string) bool {
 	defer f.Close()
 	for _, prog := range f.Progs {
 		if prog.Type == elf.PT_INTERP {
-			return false
+			return f.Machine, false
 		}
 	}
-	return true
+	return f.Machine, true
 }

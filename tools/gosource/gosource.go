@@ -23,6 +23,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -56,6 +57,12 @@ type Binary struct {
 	// writes a -X here whose value has braces, which rules_go's link
 	// builder would read as stamp keys in x_defs.
 	LinkOpts []string
+	// Pinned names the attribute of the source rule that fixes the
+	// platform it is built for (a go_cross_binary's platform, a
+	// go_binary's goos or goarch), or is empty. Such a rule overrides the
+	// platform transition forge builds each platform's files with, so
+	// every platform would get the same binary: forge check refuses it.
+	Pinned string
 }
 
 // StripFlags are the linker flags rules_go adds in Bazel's default
@@ -116,7 +123,12 @@ func quoteFlag(s string) string {
 // the module proxy may refuse (403): the modules come from the module
 // cache instead, served as a file proxy after `go mod download` in the
 // protocol's directory has put them there, verified against its go.sum.
-func (b Binary) Build(root, out string) error {
+//
+// pl is the platform to build for: GOOS and GOARCH. `go install` refuses
+// GOBIN for a cross-compiled binary, so there GOPATH is the temporary
+// directory (its bin/<goos>_<goarch>/ gets the binary) and GOMODCACHE
+// stays where it is.
+func (b Binary) Build(root, out string, pl platform.Platform) error {
 	dir := filepath.Join(root, filepath.FromSlash(b.Dir))
 	cgo := "0"
 	if b.Cgo {
@@ -124,7 +136,7 @@ func (b Binary) Build(root, out string) error {
 	}
 	args := []string{"build", "-trimpath", "-ldflags", b.LDFlags(), "-o", out, b.Package}
 	bin := out
-	env := append(os.Environ(), "CGO_ENABLED="+cgo)
+	env := append(os.Environ(), "CGO_ENABLED="+cgo, "GOOS="+pl.GOOS, "GOARCH="+pl.GOARCH)
 	if b.Install {
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return err
@@ -141,11 +153,19 @@ func (b Binary) Build(root, out string) error {
 		args = []string{"install", "-trimpath", "-ldflags", b.LDFlags(), b.Package + "@" + b.Version}
 		bin = filepath.Join(gobin, path.Base(b.Package))
 		env = append(env, "GOBIN="+gobin, "GOPROXY="+proxy, "GOSUMDB=off")
+		if !pl.Native() {
+			cache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+			if err != nil {
+				return fmt.Errorf("go env GOMODCACHE: %v", err)
+			}
+			bin = filepath.Join(gobin, "bin", pl.GOOS+"_"+pl.GOARCH, path.Base(b.Package))
+			env = append(env, "GOBIN=", "GOPATH="+gobin, "GOMODCACHE="+strings.TrimSpace(string(cache)))
+		}
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir, cmd.Env = dir, env
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s %s (CGO_ENABLED=%s, in %s): %v\n%s", args[0], b.Package, cgo, cmd.Dir, err, msg)
+		return fmt.Errorf("go %s %s (GOOS=%s GOARCH=%s CGO_ENABLED=%s, in %s): %v\n%s", args[0], b.Package, pl.GOOS, pl.GOARCH, cgo, cmd.Dir, err, msg)
 	}
 	if !b.Install {
 		return nil
@@ -235,37 +255,20 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 			return nil, err
 		}
 		for _, e := range p.Manifest {
-			src := p.Source(e)
-			if !src.Relative && src.Pkg != p.Dir {
-				continue
-			}
-			r := rules[src.Name]
-			if r == nil {
-				continue
-			}
-			var upstream string
-			b := Binary{Protocol: p, Entry: e}
-			switch r.Kind() {
-			case crossBinaryKind:
-				upstream = r.AttrString("target")
-				b.Cgo = strings.HasSuffix(r.AttrString("platform"), "_cgo")
-			case binaryKind:
-				if embed := r.AttrStrings("embed"); len(embed) == 1 {
-					upstream = embed[0]
-				}
-				b.Cgo = r.AttrString("pure") != "on"
-				b.XDefs = stringDict(r.Attr("x_defs"))
-				b.LinkOpts = r.AttrStrings("gc_linkopts")
-			default:
+			b, upstream, ok := binaryOf(p, e, rules)
+			if !ok {
 				continue
 			}
 			target, err := label.Parse(upstream)
 			if err != nil || target.Repo == "" {
-				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: %q is not one label in a go_deps repository", p.Dir, r.Kind(), src.Name, upstream)
+				return nil, fmt.Errorf("%s/BUILD.bazel: %s: %q is not one label in a go_deps repository", p.Dir, p.Source(e), upstream)
 			}
 			req, ok := mods[target.Repo]
 			if !ok {
-				return nil, fmt.Errorf("%s/BUILD.bazel: %s %q: repository @%s is no module required in %s", p.Dir, r.Kind(), src.Name, target.Repo, path.Join(dir, "go.mod"))
+				if upstream == p.Source(e).String() {
+					continue // a repository of something else than Go modules
+				}
+				return nil, fmt.Errorf("%s/BUILD.bazel: %s: repository @%s is no module required in %s", p.Dir, p.Source(e), target.Repo, path.Join(dir, "go.mod"))
 			}
 			b.Package, b.Module, b.Version, b.Source, b.Dir = path.Join(req.mod.Path, target.Pkg), req.mod.Path, req.mod.Version, req.source, dir
 			b.Install = install
@@ -273,6 +276,51 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 		}
 	}
 	return bins, nil
+}
+
+// binaryOf returns what entry e of p is built from when it is a Go build:
+// the binary without its module, and the label of the upstream go_binary
+// or main-package library.
+func binaryOf(p *spec.Protocol, e metadata.Entry, rules map[string]*rule.Rule) (Binary, string, bool) {
+	b := Binary{Protocol: p, Entry: e}
+	src := p.Source(e)
+	if src.Repo != "" && src.Repo != "@" {
+		// Upstream's go_binary itself, built pure for each platform.
+		return b, src.String(), true
+	}
+	if !src.Relative && src.Pkg != p.Dir {
+		return b, "", false
+	}
+	r := rules[src.Name]
+	if r == nil {
+		return b, "", false
+	}
+	var upstream string
+	switch r.Kind() {
+	case crossBinaryKind:
+		upstream = r.AttrString("target")
+		if platform := r.AttrString("platform"); platform != "" {
+			b.Pinned = "platform"
+			b.Cgo = strings.HasSuffix(platform, "_cgo")
+		}
+	case binaryKind:
+		if embed := r.AttrStrings("embed"); len(embed) == 1 {
+			upstream = embed[0]
+		}
+		// rules_go's platforms without cgo (the cgo_off constraint)
+		// leave pure "auto" pure; only "off" asks for cgo.
+		b.Cgo = r.AttrString("pure") == "off"
+		b.XDefs = stringDict(r.Attr("x_defs"))
+		b.LinkOpts = r.AttrStrings("gc_linkopts")
+		for _, attr := range []string{"goos", "goarch"} {
+			if v := r.AttrString(attr); v != "" && v != "auto" && b.Pinned == "" {
+				b.Pinned = attr
+			}
+		}
+	default:
+		return b, "", false
+	}
+	return b, upstream, true
 }
 
 // requirements maps go_deps repository names to the modules the go.mod in

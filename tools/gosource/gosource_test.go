@@ -1,6 +1,7 @@
 package gosource
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ func TestFindMapsEntriesToPackages(t *testing.T) {
 		got = append(got, b.Entry.Path+" "+b.Package+"@"+b.Version+" cgo="+map[bool]string{true: "1", false: "0"}[b.Cgo]+" ldflags="+b.LDFlags())
 	}
 	want := []string{
-		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=1 ldflags=-s -w -X main.commit=abc -X main.version=v0.26.2 -X main.pattern=[a-z]{2,127} -X 'main.banner=btcd node'",
+		"/usr/local/bin/btcctl github.com/btcsuite/btcd/cmd/btcctl@v0.26.2 cgo=0 ldflags=-s -w -X main.commit=abc -X main.version=v0.26.2 -X main.pattern=[a-z]{2,127} -X 'main.banner=btcd node'",
 		"/usr/local/bin/btcd github.com/btcsuite/btcd@v0.26.2 cgo=0 ldflags=-s -w",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -148,5 +149,44 @@ func TestInstallOnlyFromAProtocolModuleWithoutReplacements(t *testing.T) {
 		if b.Install {
 			t.Errorf("%s of the root go.mod is built with go install", b.Entry.Path)
 		}
+	}
+}
+
+// An entry mapped straight to upstream's go_binary is built from its
+// package; a source rule that fixes its platform is reported as pinned.
+func TestUpstreamSourcesAndPinnedRules(t *testing.T) {
+	repo := workspace(t, "v0.26.2")
+	dir := filepath.Join(repo.Root, "protocols/btcd")
+	build := `# gazelle:forge_source /usr/local/bin/btcd @com_github_btcsuite_btcd//:btcd
+
+go_binary(
+    name = "btcctl",
+    embed = ["@com_github_btcsuite_btcd//cmd/btcctl:btcctl_lib"],
+    goarch = "amd64",
+    goos = "linux",
+    pure = "off",
+)
+`
+	if err := os.WriteFile(filepath.Join(dir, "BUILD.bazel"), []byte(build), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := spec.Load(repo.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := Find(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range bins {
+		got = append(got, fmt.Sprintf("%s %s cgo=%v pinned=%q", b.Entry.Base(), b.Package, b.Cgo, b.Pinned))
+	}
+	want := []string{
+		`btcctl github.com/btcsuite/btcd/cmd/btcctl cgo=true pinned="goos"`,
+		`btcd github.com/btcsuite/btcd cgo=false pinned=""`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("binaries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
