@@ -23,6 +23,8 @@ def _deb_files_impl(ctx):
     args.add("-protocol", ctx.attr.protocol)
     if ctx.attr.variant:
         args.add("-target", ctx.attr.variant)
+    if ctx.attr.architecture:
+        args.add("-arch", ctx.attr.architecture)
     args.add("-out", out_dir)
     ctx.actions.run(
         executable = ctx.executable._forge,
@@ -39,12 +41,13 @@ def _deb_files_impl(ctx):
 
 deb_files = rule(
     implementation = _deb_files_impl,
-    doc = """Runs `forge render` for one variant of a protocol.
+    doc = """Runs `forge render` for one variant of a protocol and one Debian architecture.
 
 The outputs are predeclared so that pkg_deb can name each one; gazelle lists
 them from the same Go code that renders them. The default outputs are the
 files the package installs, under `<name>/root/`.""",
     attrs = {
+        "architecture": attr.string(doc = "The Debian architecture the control file names (amd64, arm64); empty for amd64."),
         "conffiles": attr.output(doc = "The conffiles list.", mandatory = True),
         "control": attr.output(doc = "DEBIAN/control as pkg_deb writes it, for comparison.", mandatory = True),
         "description": attr.output(doc = "The Description field's value, for pkg_deb's description_file (read verbatim, unlike its description attribute).", mandatory = True),

@@ -19,6 +19,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/gosource"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/packaging"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
@@ -211,7 +212,7 @@ func renderDebFiles(repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package) (
 		}
 		dir := path.Dir(r.AttrString("control"))
 		written := map[string]string{}
-		for _, f := range debian.Render(repo, p, p.Targets[i], opts).Files {
+		for _, f := range debian.Render(repo, p, p.Targets[i], platform.Default(), opts).Files {
 			written[path.Join(dir, f.Name)] = f.Content
 		}
 		for _, o := range declaredOutputs(r) {
@@ -246,7 +247,7 @@ func BuildBinaries(repo *spec.Repo, out string) (map[string]string, []gosource.B
 	files := map[string]string{}
 	for _, b := range bins {
 		file := filepath.Join(out, b.Protocol.Name, b.Entry.Base())
-		if err := b.Build(repo.Root, file); err != nil {
+		if err := b.Build(repo.Root, file, platform.Default()); err != nil {
 			return nil, nil, err
 		}
 		files[SourceLabel(b.Protocol, b.Entry)] = file

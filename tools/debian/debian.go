@@ -15,11 +15,9 @@ import (
 
 	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
-
-// Architecture is what every .deb is built for.
-const Architecture = "amd64"
 
 // Section and Priority are written explicitly: pkg_deb would otherwise
 // write its defaults, contrib/devel and optional.
@@ -210,9 +208,9 @@ type Outline struct {
 	Conffiles []string
 }
 
-// OutlineOf returns target t's Outline.
-func OutlineOf(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) Outline {
-	o := Outline{Control: ControlFor(repo, p, t)}
+// OutlineOf returns the Outline of target t's package for platform pl.
+func OutlineOf(repo *spec.Repo, p *spec.Protocol, t metadata.Target, pl platform.Platform, opts Options) Outline {
+	o := Outline{Control: ControlFor(repo, p, t, pl)}
 	files, conffiles := plan(repo, p, o.Control, opts)
 	for _, f := range files {
 		o.RootFiles = append(o.RootFiles, rootName(f.path))
@@ -221,9 +219,10 @@ func OutlineOf(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Option
 	return o
 }
 
-// Render renders target t of protocol p.
-func Render(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) *Package {
-	pkg := &Package{Control: ControlFor(repo, p, t)}
+// Render renders target t of protocol p for platform pl (its control file
+// names pl's Debian architecture; nothing else depends on it).
+func Render(repo *spec.Repo, p *spec.Protocol, t metadata.Target, pl platform.Platform, opts Options) *Package {
+	pkg := &Package{Control: ControlFor(repo, p, t, pl)}
 	files, conffiles := plan(repo, p, pkg.Control, opts)
 	for _, f := range files {
 		name := rootName(f.path)
@@ -251,15 +250,15 @@ func Render(repo *spec.Repo, p *spec.Protocol, t metadata.Target, opts Options) 
 	return pkg
 }
 
-// ControlFor returns the control fields of target t's package; gazelle
-// writes them into pkg_deb's attributes.
-func ControlFor(repo *spec.Repo, p *spec.Protocol, t metadata.Target) Control {
+// ControlFor returns the control fields of target t's package for platform
+// pl; gazelle writes them into pkg_deb's attributes.
+func ControlFor(repo *spec.Repo, p *spec.Protocol, t metadata.Target, pl platform.Platform) Control {
 	c := Control{
 		Package:      p.Name,
 		Version:      p.DebVersion(t),
 		Section:      Section,
 		Priority:     Priority,
-		Architecture: Architecture,
+		Architecture: pl.Debian,
 		Maintainer:   repo.Maintainer,
 		Description:  description(p),
 		Homepage:     p.Upstream,

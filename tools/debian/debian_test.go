@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -46,7 +47,7 @@ func renderDefault(t *testing.T, files map[string]string) *Package {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Render(r, p, p.DefaultTarget(), opts)
+	return Render(r, p, p.DefaultTarget(), platform.Default(), opts)
 }
 
 func file(t *testing.T, pkg *Package, name string) string {
@@ -80,6 +81,30 @@ Homepage: https://github.com/CosmosContracts/juno
 	}
 	if got := pkg.Control.FileName(); got != "juno_16.0.2_amd64.deb" {
 		t.Errorf("file name %s", got)
+	}
+}
+
+// The arm64 package differs in its Architecture field and file name only.
+func TestArm64PackageNamesItsArchitecture(t *testing.T) {
+	r, p := repo(t, nil)
+	opts, err := LoadOptions(r, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm64, _ := platform.ByOCI("linux/arm64")
+	amd := Render(r, p, p.DefaultTarget(), platform.Default(), opts)
+	arm := Render(r, p, p.DefaultTarget(), arm64, opts)
+	if got := arm.Control.FileName(); got != "juno_16.0.2_arm64.deb" {
+		t.Errorf("file name %s", got)
+	}
+	want := strings.Replace(file(t, amd, ControlName), "Architecture: amd64\n", "Architecture: arm64\n", 1)
+	if got := file(t, arm, ControlName); got != want || got == file(t, amd, ControlName) {
+		t.Errorf("arm64 control:\n%s\nwant:\n%s", got, want)
+	}
+	for i, f := range amd.Files {
+		if f.Name != ControlName && (arm.Files[i].Name != f.Name || arm.Files[i].Content != f.Content) {
+			t.Errorf("%s differs between amd64 and arm64", f.Name)
+		}
 	}
 }
 
@@ -191,8 +216,9 @@ func TestOutlineIsWhatRenderRenders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pkg := Render(r, p, p.DefaultTarget(), opts)
-		o := OutlineOf(r, p, p.DefaultTarget(), opts)
+		pl := platform.All()[len(platform.All())-1]
+		pkg := Render(r, p, p.DefaultTarget(), pl, opts)
+		o := OutlineOf(r, p, p.DefaultTarget(), pl, opts)
 		var rendered []string
 		for _, f := range pkg.RootFiles() {
 			rendered = append(rendered, f.Name)

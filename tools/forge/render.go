@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/protocol-forge/protocol-forge/tools/debian"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -21,6 +24,7 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	rootFlag := repoRootFlag(fs)
 	name := fs.String("protocol", "", "the protocol to render (a directory name under protocols/)")
 	variantName := fs.String("target", "", "the variant (a TARGETS line); default: the protocol's first")
+	arch := fs.String("arch", "", "the Debian architecture of the package (amd64, arm64); default: "+platform.Default().Debian)
 	out := fs.String("out", "", "directory to write into")
 	root, err := parseRoot(fs, rootFlag, args)
 	if err != nil {
@@ -48,11 +52,24 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	if err := reported(stderr, debian.ManifestConflicts(p).Err()); err != nil {
 		return err
 	}
+	pl, ok := platform.ByDebian(*arch)
+	if !ok || !slices.Contains(p.Platforms, pl) {
+		return fmt.Errorf("-arch %q: %s is built for %s", *arch, p.Name, debianArchs(p))
+	}
 	opts, err := debian.LoadOptions(repo, p)
 	if err != nil {
 		return err
 	}
-	return debian.Render(repo, p, t, opts).Write(*out)
+	return debian.Render(repo, p, t, pl, opts).Write(*out)
+}
+
+// debianArchs lists the Debian architectures of p's platforms.
+func debianArchs(p *spec.Protocol) string {
+	var archs []string
+	for _, pl := range p.Platforms {
+		archs = append(archs, pl.Debian)
+	}
+	return strings.Join(archs, ", ")
 }
 
 // protocolTarget finds a protocol and one of its variants, the first when

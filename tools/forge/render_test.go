@@ -14,14 +14,14 @@ func TestRenderWritesThePackageFiles(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(out, "root/usr/lib/systemd/system"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := runForge("render", "-repo_root", root, "-protocol", "geth", "-target", "glibc", "-out", out); code != 0 {
+	if code, _, stderr := runForge("render", "-repo_root", root, "-protocol", "geth", "-target", "glibc", "-arch", "arm64", "-out", out); code != 0 {
 		t.Fatalf("render: exit %d: %s", code, stderr)
 	}
 	control, err := os.ReadFile(filepath.Join(out, "control"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Package: geth\n", "Version: 1.14.12+glibc\n", "Depends: libc6\n"} {
+	for _, want := range []string{"Package: geth\n", "Version: 1.14.12+glibc\n", "Architecture: arm64\n", "Depends: libc6\n"} {
 		if !strings.Contains(string(control), want) {
 			t.Errorf("control lacks %q:\n%s", want, control)
 		}
@@ -44,6 +44,7 @@ func TestRenderErrors(t *testing.T) {
 	}{
 		{[]string{"-protocol", "nope"}, `forge render: no protocol "nope": protocols/nope has no MANIFEST`},
 		{[]string{"-protocol", "geth", "-target", "jammy"}, `forge render: protocol geth has no variant "jammy" (its TARGETS: glibc)`},
+		{[]string{"-protocol", "geth", "-arch", "riscv64"}, `forge render: -arch "riscv64": geth is built for amd64, arm64`},
 	} {
 		out := t.TempDir()
 		code, _, stderr := runForge(append([]string{"render", "-repo_root", root, "-out", out}, tc.args...)...)

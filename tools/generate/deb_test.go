@@ -12,6 +12,7 @@ import (
 
 	"github.com/protocol-forge/protocol-forge/tools/debian"
 	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -46,7 +47,7 @@ func TestGeneratedDebPackagesTheRenderedFiles(t *testing.T) {
 			if target.Named {
 				suffix = "_" + target.Variant.Name
 			}
-			pkg := debian.Render(repo, p, target, opts)
+			pkg := debian.Render(repo, p, target, platform.Default(), opts)
 			deb, files, data := rules["deb"+suffix], rules["deb_files"+suffix], rules["deb_data"+suffix]
 			if deb == nil || files == nil || data == nil {
 				t.Errorf("%s%s: missing deb, deb_files or deb_data", p.Name, suffix)

@@ -12,6 +12,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/packaging"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -230,7 +231,7 @@ func rendered(t *testing.T, repo *spec.Repo, p *spec.Protocol, pkg *packaging.Pa
 		if i < 0 {
 			t.Fatalf("%s: deb_files %s renders variant %q, which TARGETS lacks", p.Dir, r.Name(), variant)
 		}
-		for _, f := range debian.Render(repo, p, p.Targets[i], opts).Files {
+		for _, f := range debian.Render(repo, p, p.Targets[i], platform.Default(), opts).Files {
 			files[":"+r.Name()+"/"+f.Name] = f.Content
 		}
 	}
@@ -259,7 +260,7 @@ func checkDebs(t *testing.T, repo *spec.Repo, p *spec.Protocol, pkg *packaging.P
 		t.Fatal(err)
 	}
 	for _, target := range p.Targets {
-		r := debian.Render(repo, p, target, opts)
+		r := debian.Render(repo, p, target, platform.Default(), opts)
 		d := debs[r.Control.FileName()]
 		if d == nil {
 			t.Errorf("%s: no pkg_deb writes %s", p.Dir, r.Control.FileName())

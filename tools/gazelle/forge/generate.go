@@ -16,6 +16,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/packaging"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
@@ -354,7 +355,7 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	if err != nil {
 		log.Printf("%s: %v", p.Dir, err)
 	}
-	pkg := debian.OutlineOf(repo, p, t, opts)
+	pkg := debian.OutlineOf(repo, p, t, platform.Default(), opts)
 	files := rule.NewRule("deb_files", targetName(debFilesName, t))
 	out := func(name string) string { return files.Name() + "/" + name }
 	srcs := append([]string(nil), p.Files...)
