@@ -8,6 +8,8 @@ def _publish_impl(ctx):
     args = ["publish", "-protocol", ctx.attr.protocol, "-archive", ctx.file.archive.short_path]
     if ctx.attr.variant:
         args.extend(["-target", ctx.attr.variant])
+    if ctx.attr.platform:
+        args.extend(["-platform", ctx.attr.platform])
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
 
     # bazel run starts the launcher in its runfiles tree, where short paths
@@ -27,7 +29,7 @@ def _publish_impl(ctx):
 
 protocol_publish = rule(
     implementation = _publish_impl,
-    doc = """Uploads the MANIFEST files in a protocol's release archive to S3-compatible storage at NAME/TARGET/VERSION/FILE.
+    doc = """Uploads the MANIFEST files in a protocol's release archive to S3-compatible storage at NAME/TARGET/VERSION/FILE (NAME/TARGET-linux-arm64/VERSION/FILE for linux/arm64).
 
 The bucket comes from $FORGE_S3_BUCKET, an S3-compatible endpoint from
 $FORGE_S3_ENDPOINT, credentials and region from the AWS SDK's environment.""",
@@ -38,6 +40,7 @@ $FORGE_S3_ENDPOINT, credentials and region from the AWS SDK's environment.""",
             allow_single_file = [".tar.gz"],
             mandatory = True,
         ),
+        "platform": attr.string(doc = "The platform the archive is for, as forge_platforms names it (linux/arm64); empty for linux/amd64."),
         "protocol": attr.string(doc = "The protocol's name.", mandatory = True),
         "variant": attr.string(doc = "The TARGETS variant; empty for a protocol without TARGETS."),
         "_forge": attr.label(

@@ -5,13 +5,26 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/publish"
+	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
+
+// ociNames lists p's platforms as -platform takes them.
+func ociNames(p *spec.Protocol) string {
+	var names []string
+	for _, pl := range p.Platforms {
+		names = append(names, pl.OCI)
+	}
+	return strings.Join(names, ", ")
+}
 
 func init() {
 	commands["publish"] = command{
-		summary: "upload a release archive's MANIFEST files to S3 at NAME/TARGET/VERSION/FILE (bucket from $" + publish.BucketEnv + ")",
+		summary: "upload a release archive's MANIFEST files to S3 at NAME/TARGET/VERSION/FILE, NAME/TARGET-linux-arm64/VERSION/FILE for arm64 (bucket from $" + publish.BucketEnv + ")",
 		run:     runPublish,
 	}
 }
@@ -21,7 +34,8 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	rootFlag := repoRootFlag(fs)
 	name := fs.String("protocol", "", "the protocol")
 	variantName := fs.String("target", "", "the variant; default: the protocol's first")
-	archive := fs.String("archive", "", "the protocol's release archive (.tar.gz) for that variant")
+	archive := fs.String("archive", "", "the protocol's release archive (.tar.gz) for that variant and platform")
+	platformName := fs.String("platform", platform.Default().OCI, "the platform the archive is for ("+platform.OCINames()+")")
 	repo, err := loadRepo(fs, rootFlag, args, stderr)
 	if err != nil {
 		return err
@@ -34,6 +48,10 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pl, ok := platform.ByOCI(*platformName)
+	if !ok || !slices.Contains(p.Platforms, pl) {
+		return fmt.Errorf("-platform %q: %s is built for %s", *platformName, p.Name, ociNames(p))
+	}
 	dir, err := os.MkdirTemp("", "forge-publish-")
 	if err != nil {
 		return err
@@ -42,7 +60,7 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	if err := publish.Unpack(*archive, dir); err != nil {
 		return err
 	}
-	objects, err := publish.Plan(p.Protocol, t, dir)
+	objects, err := publish.Plan(p.Protocol, t, pl, dir)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/protocol-forge/protocol-forge/tools/debian"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -162,6 +163,10 @@ type Entry struct {
 	Version string `json:"version"`
 	Tag     string `json:"tag"`
 	Runner  string `json:"runner"`
+	// Native is the platform the runner is (linux/arm64 for a runner
+	// whose label names arm): every entry builds every platform's files,
+	// cross-compiling the others, and tests run natively for this one.
+	Native string `json:"native"`
 	// Primary marks the entry of the variant's first RUNNER line: the one
 	// that pushes the image and hands the release files on, since the
 	// variant has one image and one release however many runners build it.
@@ -172,9 +177,15 @@ type Entry struct {
 	Build   []string `json:"build"`
 	Push    string   `json:"push"`
 	Publish string   `json:"publish"`
-	// Archive and Deb are the file names of the release assets.
+	// Archive and Deb are the file names of the linux/amd64 release
+	// assets, as they were before there were other platforms.
 	Archive string `json:"archive"`
 	Deb     string `json:"deb"`
+	// Platforms are the platforms the protocol ships, and Archives and
+	// Debs the file names of each one's release assets, in that order.
+	Platforms []string `json:"platforms"`
+	Archives  []string `json:"archives"`
+	Debs      []string `json:"debs"`
 }
 
 // Matrix is GitHub Actions' strategy.matrix value.
@@ -196,6 +207,12 @@ func For(repo *spec.Repo, protocols []*spec.Protocol) Matrix {
 			if t.Named {
 				suffix = "_" + t.Variant.Name
 			}
+			var platforms, archives, debs []string
+			for _, pl := range p.Platforms {
+				platforms = append(platforms, pl.OCI)
+				archives = append(archives, p.PlatformArchiveName(t, pl))
+				debs = append(debs, debian.ControlFor(repo, p, t, pl).FileName())
+			}
 			for i, runner := range p.Runners {
 				m.Include = append(m.Include, Entry{
 					Protocol: p.Name,
@@ -203,18 +220,42 @@ func For(repo *spec.Repo, protocols []*spec.Protocol) Matrix {
 					Version:  p.Version,
 					Tag:      p.ImageTag(t),
 					Runner:   runner,
+					Native:   RunnerPlatform(runner).OCI,
 					Primary:  i == 0,
 					Manifest: manifest,
-					Build:    []string{pkg + ":image" + suffix, pkg + ":archive" + suffix, pkg + ":deb" + suffix},
-					Push:     pkg + ":push" + suffix,
-					Publish:  pkg + ":publish" + suffix,
-					Archive:  p.ArchiveName(t),
-					Deb:      debian.ControlFor(repo, p, t).FileName(),
+					// image is the index of every platform's image;
+					// archive and deb are filegroups of every
+					// platform's archive and .deb.
+					Build:     []string{pkg + ":image" + suffix, pkg + ":archive" + suffix, pkg + ":deb" + suffix},
+					Push:      pkg + ":push" + suffix,
+					Publish:   pkg + ":publish" + suffix,
+					Archive:   p.PlatformArchiveName(t, platform.Default()),
+					Deb:       debian.ControlFor(repo, p, t, platform.Default()).FileName(),
+					Platforms: platforms,
+					Archives:  archives,
+					Debs:      debs,
 				})
 			}
 		}
 	}
 	return m
+}
+
+// RunnerPlatform is the platform of the runner a RUNNER line names:
+// linux/arm64 when one of its words (split at anything but letters and
+// digits) is arm, arm64 or aarch64, as in GitHub's ubuntu-24.04-arm and a
+// self-hosted runner's ARM64 label; linux/amd64 otherwise.
+func RunnerPlatform(runner string) platform.Platform {
+	words := strings.FieldsFunc(strings.ToLower(runner), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	})
+	for _, w := range words {
+		if w == "arm" || w == "arm64" || w == "aarch64" {
+			pl, _ := platform.ByOCI("linux/arm64")
+			return pl
+		}
+	}
+	return platform.Default()
 }
 
 // PerVariant keeps the primary entries: one per protocol and variant, as

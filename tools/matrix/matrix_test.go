@@ -151,11 +151,61 @@ func TestEntriesExpandVariantsAndRunners(t *testing.T) {
 	if b := m.Include[2].Build; !reflect.DeepEqual(b, []string{"//protocols/beta:image_static", "//protocols/beta:archive_static", "//protocols/beta:deb_static"}) {
 		t.Errorf("beta static builds %v", b)
 	}
-	if !strings.HasPrefix(m.JSON(), `{"include":[{"protocol":"alpha","target":"glibc","version":"v1.0.0","tag":"v1.0.0","runner":"self-hosted","primary":true,"manifest":["/usr/local/bin/alpha"]`) {
+	if !strings.HasPrefix(m.JSON(), `{"include":[{"protocol":"alpha","target":"glibc","version":"v1.0.0","tag":"v1.0.0","runner":"self-hosted","native":"linux/amd64","primary":true,"manifest":["/usr/local/bin/alpha"]`) {
 		t.Errorf("JSON %s", m.JSON())
 	}
 	if got := For(repo, nil).JSON(); got != `{"include":[]}` {
 		t.Errorf("empty matrix %s", got)
+	}
+}
+
+// Each entry lists every platform the protocol ships with its archive and
+// .deb, the amd64 ones also under the names they had before; a narrowed
+// protocol lists its own; an arm runner line is an entry like any other,
+// whose native platform is arm64.
+func TestEntriesListEveryPlatform(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"go.mod":                      "module example.com/x\n",
+		"protocols/alpha/VERSION":     "v1.0.0\n",
+		"protocols/alpha/MANIFEST":    "/usr/local/bin/alpha\n",
+		"protocols/alpha/RUNNER":      "ubuntu-latest\nubuntu-24.04-arm\n",
+		"protocols/alpha/BUILD.bazel": "\n",
+		"protocols/delta/VERSION":     "v4.0.0\n",
+		"protocols/delta/MANIFEST":    "/usr/local/bin/delta\n",
+		"protocols/delta/BUILD.bazel": "# gazelle:forge_platforms linux/amd64\n",
+	})
+	repo, err := spec.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := For(repo, repo.Protocols)
+	var got []string
+	for _, e := range m.Include {
+		got = append(got, fmt.Sprintf("%s %s %s primary=%v %s %s %v %v %v", e.Protocol, e.Runner, e.Native, e.Primary, e.Archive, e.Deb, e.Platforms, e.Archives, e.Debs))
+	}
+	want := []string{
+		"alpha ubuntu-latest linux/amd64 primary=true alpha-v1.0.0.tar.gz alpha_1.0.0_amd64.deb [linux/amd64 linux/arm64] [alpha-v1.0.0.tar.gz alpha-v1.0.0-linux-arm64.tar.gz] [alpha_1.0.0_amd64.deb alpha_1.0.0_arm64.deb]",
+		"alpha ubuntu-24.04-arm linux/arm64 primary=false alpha-v1.0.0.tar.gz alpha_1.0.0_amd64.deb [linux/amd64 linux/arm64] [alpha-v1.0.0.tar.gz alpha-v1.0.0-linux-arm64.tar.gz] [alpha_1.0.0_amd64.deb alpha_1.0.0_arm64.deb]",
+		"delta ubuntu-latest linux/amd64 primary=true delta-v4.0.0.tar.gz delta_4.0.0_amd64.deb [linux/amd64] [delta-v4.0.0.tar.gz] [delta_4.0.0_amd64.deb]",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestRunnerPlatform(t *testing.T) {
+	for runner, want := range map[string]string{
+		"ubuntu-latest":     "linux/amd64",
+		"ubuntu-24.04-arm":  "linux/arm64",
+		"ARM64":             "linux/arm64",
+		"linux-aarch64-big": "linux/arm64",
+		"self-hosted":       "linux/amd64",
+		"charming-runner":   "linux/amd64",
+	} {
+		if got := RunnerPlatform(runner).OCI; got != want {
+			t.Errorf("RunnerPlatform(%q) = %s, want %s", runner, got, want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package publish uploads a protocol's MANIFEST files to S3-compatible
 // object storage at NAME/TARGET/VERSION/FILE, as the system we replace laid
-// them out, all of them or none.
+// them out (linux/amd64's; another platform's at NAME/TARGET-linux-arm64/
+// VERSION/FILE), all of them or none.
 package publish
 
 import (
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 )
 
 // Object is one file to upload and the key it goes to.
@@ -32,16 +34,20 @@ type Object struct {
 }
 
 // Key is where file (a MANIFEST basename, or a path below a directory
-// entry) of target t goes: NAME/TARGET/VERSION/FILE, VERSION being the image
-// tag so that a VERSION like release/v3.0.0 adds no level.
-func Key(p *metadata.Protocol, t metadata.Target, file string) string {
-	return path.Join(p.Name, t.Variant.Name, p.Tag, file)
+// entry) of target t for platform pl goes: NAME/TARGET/VERSION/FILE,
+// VERSION being the image tag so that a VERSION like release/v3.0.0 adds no
+// level. linux/amd64 keeps the keys it had before there were other
+// platforms; another platform's variant level carries its file suffix
+// (static-linux-arm64): no variant name has a "-", so no key of one
+// platform can be another's, whatever the MANIFEST basenames.
+func Key(p *metadata.Protocol, t metadata.Target, pl platform.Platform, file string) string {
+	return path.Join(p.Name, t.Variant.Name+pl.FileSuffix(), p.Tag, file)
 }
 
-// Plan lists the objects of target t from dir, which holds the MANIFEST
+// Plan lists the objects of target t for platform pl from dir, which holds the MANIFEST
 // entries by basename (the unpacked release archive). A directory entry
 // uploads every file below it. Every missing entry is reported at once.
-func Plan(p *metadata.Protocol, t metadata.Target, dir string) ([]Object, error) {
+func Plan(p *metadata.Protocol, t metadata.Target, pl platform.Platform, dir string) ([]Object, error) {
 	var objects []Object
 	var missing []string
 	for _, e := range p.Manifest {
@@ -52,7 +58,7 @@ func Plan(p *metadata.Protocol, t metadata.Target, dir string) ([]Object, error)
 			continue
 		}
 		if !fi.IsDir() {
-			objects = append(objects, Object{Key: Key(p, t, e.Base()), Path: local})
+			objects = append(objects, Object{Key: Key(p, t, pl, e.Base()), Path: local})
 			continue
 		}
 		err = filepath.WalkDir(local, func(file string, d fs.DirEntry, err error) error {
@@ -60,7 +66,7 @@ func Plan(p *metadata.Protocol, t metadata.Target, dir string) ([]Object, error)
 				return err
 			}
 			rel, err := filepath.Rel(dir, file)
-			objects = append(objects, Object{Key: Key(p, t, filepath.ToSlash(rel)), Path: file})
+			objects = append(objects, Object{Key: Key(p, t, pl, filepath.ToSlash(rel)), Path: file})
 			return err
 		})
 		if err != nil {

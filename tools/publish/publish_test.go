@@ -21,6 +21,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 )
 
 const bucket = "releases"
@@ -162,7 +163,7 @@ func TestUploadsEveryManifestFileAtItsKey(t *testing.T) {
 	for name, fault := range map[string]fault{"healthy": healthy, "flaky": flaky} {
 		c := store(t, fault)
 		p, release := protocol(t)
-		objects, err := Plan(p, p.Targets[0], release)
+		objects, err := Plan(p, p.Targets[0], platform.Default(), release)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,13 +187,32 @@ func TestUploadsEveryManifestFileAtItsKey(t *testing.T) {
 	}
 }
 
+// Another platform's files go under the variant with the platform's
+// suffix; linux/amd64's keys stay as they were.
+func TestPlatformKeys(t *testing.T) {
+	p, release := protocol(t)
+	arm64, _ := platform.ByOCI("linux/arm64")
+	objects, err := Plan(p, p.Targets[0], arm64, release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objects {
+		got = append(got, o.Key)
+	}
+	want := []string{"avalanche/static-linux-arm64/v1.9.5/avalanchego", "avalanche/static-linux-arm64/v1.9.5/plugins/evm", "avalanche/static-linux-arm64/v1.9.5/plugins/sub/vm2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("keys %v, want %v", got, want)
+	}
+}
+
 func TestMissingFileUploadsNothing(t *testing.T) {
 	c := store(t, healthy)
 	p, release := protocol(t)
 	if err := os.Remove(filepath.Join(release, "avalanchego")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Plan(p, p.Targets[0], release)
+	_, err := Plan(p, p.Targets[0], platform.Default(), release)
 	if err == nil || !strings.Contains(err.Error(), "has no avalanchego: nothing was uploaded") {
 		t.Errorf("Plan = %v, want the missing entry named", err)
 	}
@@ -223,7 +243,7 @@ func TestContentThatDoesNotMatchItsChecksumFails(t *testing.T) {
 	} {
 		c := store(t, tc.fault)
 		p, release := protocol(t)
-		objects, err := Plan(p, p.Targets[0], release)
+		objects, err := Plan(p, p.Targets[0], platform.Default(), release)
 		if err != nil {
 			t.Fatal(err)
 		}
