@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/internal/cache"
 	"github.com/protocol-forge/protocol-forge/tools/loadcheck"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -143,6 +145,7 @@ func checkSpec(root string, protocols []string) specChecks {
 		return c
 	}
 	c.errs = append(c.errs, gosource.Drift(bins)...)
+	c.errs = append(c.errs, platformSources(c.repo, bins)...)
 	return c
 }
 
@@ -203,4 +206,44 @@ func resolves(root string, loading *loadcheck.Result, p *spec.Protocol, l label.
 	}
 	return fmt.Sprintf("source %s does not exist: no target %q in %s and no such file; add it (an alias to the binary's label, say) or map the entry with `# gazelle:%s %s LABEL`",
 		where, l.Name, buildFile, spec.SourceDirective, "PATH")
+}
+
+// platformSources reports the MANIFEST entries forge cannot build for each
+// of their protocol's platforms: a source rule that fixes its own platform
+// (its transition overrides the one forge builds each platform's files
+// with, so every platform would ship the same binary), and, in a protocol
+// that does not state its platforms, a source rules_go does not build from
+// a pinned module (forge cannot tell which platforms its files suit).
+func platformSources(repo *spec.Repo, bins []gosource.Binary) metadata.ErrorList {
+	built := map[string]gosource.Binary{}
+	for _, b := range bins {
+		built[b.Protocol.Dir+"\x00"+b.Entry.Path] = b
+	}
+	var errs metadata.ErrorList
+	for _, p := range repo.Protocols {
+		for _, e := range p.Manifest {
+			at := &metadata.Error{Path: path.Join(p.Dir, metadata.ManifestFile), Line: e.Line}
+			b, ok := built[p.Dir+"\x00"+e.Path]
+			switch {
+			case ok && b.Pinned != "":
+				at.Msg = fmt.Sprintf("%s: its source %s sets %s, which fixes the platform it is built for: forge builds it for each of %s with a platform transition, which that overrides; drop the attribute (or map the entry to upstream's go_binary with `# gazelle:%s %s LABEL`)",
+					e.Path, p.Source(e), b.Pinned, platformList(p), spec.SourceDirective, e.Path)
+			case !ok && !p.PlatformsStated:
+				at.Msg = fmt.Sprintf("%s: its source %s is not built by rules_go from a module go.mod pins, so forge cannot tell which platforms its files are for: state them in %s's BUILD file with `# gazelle:%s %s` (the platforms its files suit)",
+					e.Path, p.Source(e), p.Name, spec.PlatformsDirective, platform.Default().OCI)
+			default:
+				continue
+			}
+			errs = append(errs, at)
+		}
+	}
+	return errs
+}
+
+func platformList(p *spec.Protocol) string {
+	var names []string
+	for _, pl := range p.Platforms {
+		names = append(names, pl.OCI)
+	}
+	return strings.Join(names, ", ")
 }

@@ -126,10 +126,13 @@ var followed = map[string][]string{
 	"go_source":       {"deps", "embed", "srcs", "cdeps"},
 	"go_cross_binary": {"target"},
 	"alias":           {"actual"},
+	// Ours (rules/private/platform_files.bzl): a MANIFEST entry's source
+	// built for one platform, upstream's go_binary for most protocols.
+	"platform_files": {"src"},
 }
 
 // roots are the rule kinds the walk starts from in our BUILD files.
-var roots = map[string]bool{"go_library": true, "go_binary": true, "go_test": true, "go_cross_binary": true}
+var roots = map[string]bool{"go_library": true, "go_binary": true, "go_test": true, "go_cross_binary": true, "platform_files": true}
 
 // codegen are rule kinds that need more than the Go toolchain to build: a
 // proto compiler built from C++ sources, a C toolchain, or a generator run
@@ -356,7 +359,7 @@ func (w *walker) edge(it *item, p *pkgInfo, attr string, at labelAt) *item {
 		switch {
 		case tp.outputs[l.Name] != nil:
 			w.reportCodegen(it, nil, shown, tp, tp.outputs[l.Name])
-		case tp.isFile(l.Name) && attr != "srcs":
+		case tp.isFile(l.Name) && attr != "srcs" && attr != "src":
 			w.report(it, shown, at.line, "file:"+target.key(), fmt.Sprintf("%s is a source file, not a rule, so it cannot be in %s", shown, attr))
 		case !tp.isFile(l.Name):
 			w.report(it, shown, at.line, "target:"+target.key(), fmt.Sprintf("no target %q in %s%s", l.Name, tp.file, w.hint(tp)))

@@ -23,6 +23,9 @@ func checkWorkspace(t *testing.T, files map[string]string) string {
 	for k, v := range files {
 		base[k] = v
 	}
+	// geth here ships a data file and, in some tests, a binary from
+	// elsewhere: forge check wants the platforms of such files stated.
+	base["protocols/geth/BUILD.bazel"] = "# gazelle:forge_platforms linux/amd64 linux/arm64\n" + base["protocols/geth/BUILD.bazel"]
 	for rel, content := range base {
 		write(t, filepath.Join(root, rel), content)
 	}
@@ -35,6 +38,7 @@ func checkWorkspace(t *testing.T, files map[string]string) string {
 
 func TestCheckPassesWhenEverySourceExists(t *testing.T) {
 	root := checkWorkspace(t, map[string]string{
+		"protocols/geth/VERSION":       "v1.17.10\n",
 		"protocols/geth/BUILD.bazel":   "# gazelle:forge_source /usr/local/bin/geth @com_github_ethereum_go_ethereum//cmd/geth\n# gazelle:forge_source /usr/local/bin/clef //third_party/clef:bin\n",
 		"third_party/clef/BUILD.bazel": "filegroup(\n    name = \"bin\",\n    srcs = [\"clef\"],\n    visibility = [\"//protocols:__subpackages__\"],\n)\n",
 		"third_party/clef/clef":        "#!/bin/sh\n",
@@ -80,10 +84,10 @@ func TestCheckVerbosePrintsWhatTheLoadingPhaseCheckCovered(t *testing.T) {
 		t.Fatalf("stdout %q: %v", stdout, err)
 	}
 	// MODULE.bazel, the BUILD files of the root, geth, tools/forge and
-	// tools/artifacttest/runner, and rules/ (two BUILD files, eight .bzl
+	// tools/artifacttest/runner, and rules/ (two BUILD files, ten .bzl
 	// files).
-	if files != 15 || calls < 20 || attrs < calls || labels < 20 {
-		t.Errorf("counts %q; want 15 files and every call, attribute and label of them", stdout)
+	if files != 17 || calls < 20 || attrs < calls || labels < 20 {
+		t.Errorf("counts %q; want 17 files and every call, attribute and label of them", stdout)
 	}
 }
 
@@ -209,4 +213,32 @@ func appendFile(t *testing.T, name, content string) {
 		t.Fatal(err)
 	}
 	write(t, name, string(data)+content)
+}
+
+// A source rule that fixes its platform would give every platform the same
+// binary, and files rules_go does not build need their platforms stated:
+// both are errors at the entry's MANIFEST line.
+func TestCheckRefusesSourcesForgeCannotBuildPerPlatform(t *testing.T) {
+	root := checkWorkspace(t, nil)
+	build := "load(\"@rules_go//go:def.bzl\", \"go_cross_binary\")\n\n# gazelle:forge_source /usr/local/bin/clef //protocols/geth:genesis.json\n\n" +
+		"go_cross_binary(\n    name = \"geth\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n"
+	write(t, filepath.Join(root, "protocols/geth/BUILD.bazel"), build)
+	write(t, filepath.Join(root, "protocols/geth/VERSION"), "v1.17.10\n")
+	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
+		t.Fatalf("generate: %s", stderr)
+	}
+	code, _, stderr := runForge("check", "-repo_root", root)
+	want := []string{
+		"protocols/geth/MANIFEST:1: /usr/local/bin/geth: its source :geth sets platform, which fixes the platform it is built for: forge builds it for each of linux/amd64, linux/arm64 with a platform transition",
+		"protocols/geth/MANIFEST:2: /usr/local/bin/clef: its source //protocols/geth:genesis.json is not built by rules_go from a module go.mod pins, so forge cannot tell which platforms its files are for: state them in geth's BUILD file with `# gazelle:forge_platforms linux/amd64`",
+		"protocols/geth/MANIFEST:3: /usr/local/share/geth/genesis.json: its source :genesis.json is not built by rules_go",
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
 }

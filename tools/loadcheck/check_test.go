@@ -53,7 +53,7 @@ def protocol_bundle(name, srcs, **kwargs):
 
 protocol_bundle(
     name = "bundle",
-    srcs = ["//protocols/btcd:btcd", "missing.txt"],
+    srcs = ["//protocols/btcd:files_btcd_linux_amd64", "missing.txt"],
     mode = 644,
 )
 `)
@@ -62,7 +62,7 @@ protocol_bundle(
 		`rules/bundle.bzl:10: pkg_tar (rules_pkg 1.3.0) has no attribute "compresion_level" (did you mean "compression_level"?)`,
 		`protocols/BUILD.bazel:8: pkg_tar: attribute "mode" must be a string, but it is a int`,
 		`protocols/BUILD.bazel:7: srcs: missing.txt names nothing: no target "missing.txt" in protocols/BUILD.bazel and no such file`,
-		`protocols/BUILD.bazel:7: srcs: //protocols/btcd:btcd is not visible to package //protocols`,
+		`protocols/BUILD.bazel:7: srcs: //protocols/btcd:files_btcd_linux_amd64 is not visible to package //protocols`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
@@ -104,8 +104,8 @@ var mutations = []mutation{
 		old: "    maintainer = \"protocol-forge maintainers <maintainers@protocol-forge.invalid>\",\n", new: "", wantLine: "pkg_deb(",
 		want: `pkg_deb (rules_pkg 1.3.0): missing mandatory attribute "maintainer"`},
 	{name: "generated: label naming no target or file", file: "protocols/btcd/BUILD.bazel",
-		old: `    tars = [":layer_static"],`, new: `    tars = [":layer_statik"],`,
-		want: `:layer_statik names nothing: no target "layer_statik" in protocols/btcd/BUILD.bazel and no such file (did you mean "layer_static"?)`},
+		old: `    tars = [":layer_static_linux_arm64"],`, new: `    tars = [":layer_statik_linux_arm64"],`,
+		want: `:layer_statik_linux_arm64 names nothing: no target "layer_statik_linux_arm64" in protocols/btcd/BUILD.bazel and no such file (did you mean "layer_static_linux_arm64"?)`},
 	{name: "generated: label in a repository MODULE.bazel does not create", file: "protocols/btcd/BUILD.bazel",
 		old: `"@distroless_static_linux_amd64"`, new: `"@distroless_statik_linux_amd64"`,
 		want: `repository @distroless_statik_linux_amd64 is not created by MODULE.bazel`},
@@ -113,7 +113,7 @@ var mutations = []mutation{
 		old: `    name = "load_static",`, new: `    name = "image_static",`, wantLine: "oci_load(",
 		want: `duplicate target name "image_static" in package //protocols/btcd`},
 	{name: "generated: dependency on a private target", file: "protocols/btcd/BUILD.bazel",
-		old: `    srcs = [":btcd"],`, new: `    srcs = ["//tools/forge:forge_lib"],`,
+		old: `    src = "@com_github_btcsuite_btcd//:btcd",`, new: `    src = "//tools/forge:forge_lib",`,
 		want: `//tools/forge:forge_lib is not visible to package //protocols/btcd (its visibility is [//visibility:private])`},
 	{name: "generated: label into a ruleset package the facts do not list", file: "protocols/btcd/BUILD.bazel",
 		old: `"@rules_go//go/toolchain:linux_amd64"`, new: `"@rules_go//go/toolchain:linux_amd46"`,

@@ -101,7 +101,9 @@ func (c *checker) loadModule() error {
 		return err
 	}
 	c.stats.Files++
-	c.module = &moduleInfo{repos: map[string]*repoInfo{}}
+	// @bazel_tools is Bazel's own repository, visible to every module
+	// without a bazel_dep; the Bazel facts list its targets we name.
+	c.module = &moduleInfo{repos: map[string]*repoInfo{"bazel_tools": {ruleset: c.bazel, name: "bazel_tools"}}}
 	deps := map[string]*Ruleset{} // by module name
 	var usages []*extUsage
 	kw := func(kwargs []starlark.Tuple, name string) (starlark.Value, bool) {

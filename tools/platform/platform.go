@@ -27,6 +27,9 @@ type Platform struct {
 	GOOS, GOARCH string
 	// Debian is the .deb's Architecture field and file-name part.
 	Debian string
+	// CPU is the platforms module's cpu constraint value
+	// (@platforms//cpu:<CPU>).
+	CPU string
 	// Machine is the ELF machine type of the binaries.
 	Machine elf.Machine
 	// Qemu is the user-mode emulator (Debian's qemu-user-static) that runs
@@ -38,6 +41,14 @@ type Platform struct {
 // platform without cgo (rules_go 0.64.2 go/private/platforms.bzl:174-187,
 // the cgo_off constraint), so every binary is pure Go and static.
 func (p Platform) RulesGo() string { return "@rules_go//go/toolchain:" + p.Name }
+
+// Constraints are the platform's constraint values in the platforms
+// module: what a test that runs the platform's binaries on the host declares
+// in target_compatible_with, so that Bazel skips it on other hosts and says
+// so.
+func (p Platform) Constraints() []string {
+	return []string{"@platforms//os:" + p.GOOS, "@platforms//cpu:" + p.CPU}
+}
 
 // BaseRepository is the repository MODULE.bazel's oci.pull creates for
 // base's image on this platform: the pull's name and the platform's parts
@@ -73,9 +84,9 @@ func (p Platform) Command(bin string, args ...string) []string {
 // all lists the platforms in the order artifacts are listed.
 var all = []Platform{
 	{Name: "linux_amd64", OCI: "linux/amd64", Pull: "linux/amd64", GOOS: "linux", GOARCH: "amd64",
-		Debian: "amd64", Machine: elf.EM_X86_64, Qemu: "qemu-x86_64-static"},
+		Debian: "amd64", CPU: "x86_64", Machine: elf.EM_X86_64, Qemu: "qemu-x86_64-static"},
 	{Name: "linux_arm64", OCI: "linux/arm64", Pull: "linux/arm64/v8", GOOS: "linux", GOARCH: "arm64",
-		Debian: "arm64", Machine: elf.EM_AARCH64, Qemu: "qemu-aarch64-static"},
+		Debian: "arm64", CPU: "aarch64", Machine: elf.EM_AARCH64, Qemu: "qemu-aarch64-static"},
 }
 
 // All returns every platform, amd64 first.

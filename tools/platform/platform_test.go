@@ -1,6 +1,9 @@
 package platform
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The names other tools expect: rules_oci's repository of a base on each
 // platform, rules_go's platform label, and the file suffixes that keep the
@@ -45,6 +48,18 @@ func TestCommand(t *testing.T) {
 			}
 		} else if argv[0] != p.Qemu || argv[1] != "/bin/x" || argv[2] != "version" {
 			t.Errorf("%s runs %v", p.Name, argv)
+		}
+	}
+}
+
+func TestConstraintsNameThePlatformsModulesValues(t *testing.T) {
+	want := map[string]string{
+		"linux_amd64": "@platforms//os:linux @platforms//cpu:x86_64",
+		"linux_arm64": "@platforms//os:linux @platforms//cpu:aarch64",
+	}
+	for _, p := range All() {
+		if got := strings.Join(p.Constraints(), " "); got != want[p.Name] {
+			t.Errorf("%s: %s, want %s", p.Name, got, want[p.Name])
 		}
 	}
 }

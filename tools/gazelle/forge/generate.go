@@ -23,7 +23,8 @@ import (
 
 // Names of the generated targets. A protocol without TARGETS gets them as
 // they are; with TARGETS each variant gets them with "_<variant>" appended,
-// and image, load, archive and deb stand for the first variant's.
+// and image, load, archive and deb stand for the first variant's. Targets
+// of one platform append "_<platform>" (linux_arm64) after that.
 const (
 	layerName      = "layer"
 	imageName      = "image"
@@ -36,7 +37,9 @@ const (
 	debFilesName   = "deb_files"
 	debConfigName  = "deb_config"
 	debDataName    = "deb_data"
-	// The tests of what a variant ships (testRules).
+	// filesName prefixes a MANIFEST entry's source built for a platform.
+	filesName = "files"
+	// The tests of what a variant ships for a platform (testRules).
 	tarballName         = "tarball"
 	structureConfigName = "structure_config"
 	structureTestName   = "structure_test"
@@ -48,7 +51,8 @@ const (
 // users do not build by name.
 var helperNames = []string{debFilesName, debConfigName, debDataName, tarballName, structureConfigName, structureTestName, runTestName, debTestName}
 
-// perVariantNames are the targets generated once per variant.
+// perVariantNames are the targets generated once per variant, and some of
+// them once per variant and platform too.
 var perVariantNames = []string{layerName, imageName, loadName, pushName, archiveName, debName, publishName}
 
 // labelsAttr keeps an image's labels as a map beside the attribute, for
@@ -77,7 +81,7 @@ func (*forgeLang) GenerateRules(args language.GenerateArgs) language.GenerateRes
 		// change: without it, every generated rule would look stale.
 		return res
 	}
-	generated := map[string]bool{}
+	generated := map[string]string{}
 	if p := fc.repo.Protocol(args.Rel); p != nil {
 		// The render action reads the protocol's BUILD file for its
 		// directives, under whichever name it has.
@@ -87,7 +91,7 @@ func (*forgeLang) GenerateRules(args language.GenerateArgs) language.GenerateRes
 		}
 		res.Gen = protocolRules(fc.repo, p, buildFile)
 		for _, r := range res.Gen {
-			generated[r.Name()] = true
+			generated[r.Name()] = r.Kind()
 		}
 		res.Imports = make([]interface{}, len(res.Gen))
 	}
@@ -96,17 +100,25 @@ func (*forgeLang) GenerateRules(args language.GenerateArgs) language.GenerateRes
 }
 
 // staleRules returns an empty rule for each rule of the file that this
-// language generated once but would not generate now (a variant dropped from
-// TARGETS, say), so that gazelle deletes it. Rules with other names are
-// the user's and stay.
-func staleRules(f *rule.File, generated map[string]bool) []*rule.Rule {
+// language generated once but would not generate now, under that name and
+// kind (a variant dropped from TARGETS, a platform narrowed away, a name
+// that is now another kind's), so that gazelle deletes it. Rules with other
+// names are the user's and stay.
+func staleRules(f *rule.File, generated map[string]string) []*rule.Rule {
 	if f == nil {
 		return nil
 	}
 	var empty []*rule.Rule
 	for _, r := range f.Rules {
-		if !generated[r.Name()] && wasGenerated(r) {
-			empty = append(empty, rule.NewRule(r.Kind(), r.Name()))
+		if generated[r.Name()] != r.Kind() && wasGenerated(r) {
+			e := rule.NewRule(r.Kind(), r.Name())
+			if r.Kind() == "pkg_files" {
+				// Gazelle merges an empty rule into the old one before
+				// deleting it, and cannot merge nothing into the
+				// pkg_attributes call: it would log so.
+				e.SetAttr("attributes", fileAttributes{})
+			}
+			empty = append(empty, e)
 		}
 	}
 	return empty
@@ -116,11 +128,11 @@ func staleRules(f *rule.File, generated map[string]bool) []*rule.Rule {
 // named like one of ours but of another kind is the user's.
 var generatedKinds = map[string][]string{
 	layerName:           {"pkg_tar"},
-	imageName:           {"oci_image", "alias"},
+	imageName:           {"oci_image", "oci_image_index", "alias"},
 	loadName:            {"oci_load", "alias"},
 	pushName:            {"oci_push", "multirun"},
-	archiveName:         {"pkg_tar", "alias"},
-	debName:             {"pkg_deb", "alias"},
+	archiveName:         {"pkg_tar", "filegroup", "alias"},
+	debName:             {"pkg_deb", "filegroup", "alias"},
 	publishName:         {"protocol_publish", "multirun"},
 	debFilesName:        {"deb_files"},
 	debConfigName:       {"pkg_files"},
@@ -133,14 +145,18 @@ var generatedKinds = map[string][]string{
 }
 
 // wasGenerated says whether r has the kind and the exact name of a rule this
-// language generates for some MANIFEST entry or variant: a base name, or a
-// base name with a known variant's suffix, or an entry's mapping. A rule
-// named merely like one (archive_docs, image_latest), or named like one
-// with another kind, is the user's; so are the generic kinds (filegroup,
-// write_file) unless they hold what we generate in them.
+// language generates for some MANIFEST entry, variant or platform: a base
+// name, or a base name with a known variant's or platform's suffix, or an
+// entry's mapping. A rule named merely like one (archive_docs,
+// image_latest), or named like one with another kind, is the user's; so are
+// the generic kinds (filegroup, write_file) unless they hold what we
+// generate in them.
 func wasGenerated(r *rule.Rule) bool {
 	name, kind := r.Name(), r.Kind()
 	if kind == "pkg_files" && (strings.HasPrefix(name, layerName+"_files_") || strings.HasPrefix(name, archiveName+"_files_")) {
+		return true
+	}
+	if kind == "platform_files" && strings.HasPrefix(name, filesName+"_") {
 		return true
 	}
 	if name == repositoryName {
@@ -148,7 +164,7 @@ func wasGenerated(r *rule.Rule) bool {
 	}
 	switch kind {
 	case "filegroup":
-		if r.AttrString("output_group") != "tarball" {
+		if r.AttrString("output_group") != "tarball" && !collectsOwn(r) {
 			return false
 		}
 	case "write_file":
@@ -163,13 +179,44 @@ func wasGenerated(r *rule.Rule) bool {
 		if name == base {
 			return true
 		}
-		if suffix, ok := strings.CutPrefix(name, base+"_"); ok {
-			if _, known := variant.Lookup(suffix); known {
-				return true
-			}
+		if suffix, ok := strings.CutPrefix(name, base+"_"); ok && knownSuffix(suffix) {
+			return true
 		}
 	}
 	return false
+}
+
+// collectsOwn says whether a filegroup is one we write for archive or deb:
+// every src a rule of the same package named like the filegroup plus a
+// platform's suffix.
+func collectsOwn(r *rule.Rule) bool {
+	srcs := r.AttrStrings("srcs")
+	for _, src := range srcs {
+		rest, ok := strings.CutPrefix(src, ":"+r.Name()+"_")
+		if !ok {
+			return false
+		}
+		if _, ok := platform.ByName(rest); !ok {
+			return false
+		}
+	}
+	return len(srcs) > 0
+}
+
+// knownSuffix says whether suffix is what a per-variant or per-platform
+// name carries: a variant, a platform, or a variant and a platform.
+func knownSuffix(suffix string) bool {
+	for _, pl := range platform.All() {
+		if suffix == pl.Name {
+			return true
+		}
+		if v, ok := strings.CutSuffix(suffix, "_"+pl.Name); ok {
+			suffix = v
+			break
+		}
+	}
+	_, known := variant.Lookup(suffix)
+	return known
 }
 
 // isGeneratedName says whether name is, or may become, the name of a
@@ -180,7 +227,7 @@ func isGeneratedName(name string) bool {
 	if name == repositoryName {
 		return true
 	}
-	for _, base := range append(append(slices.Clone(perVariantNames), helperNames...), layerName+"_files", archiveName+"_files") {
+	for _, base := range append(append(slices.Clone(perVariantNames), helperNames...), layerName+"_files", archiveName+"_files", filesName) {
 		if name == base || strings.HasPrefix(name, base+"_") {
 			return true
 		}
@@ -196,13 +243,26 @@ func targetName(base string, t metadata.Target) string {
 	return base
 }
 
+// platformName is the name of the per-variant target base for t and
+// platform pl.
+func platformName(base string, t metadata.Target, pl platform.Platform) string {
+	return targetName(base, t) + "_" + pl.Name
+}
+
 // protocolRules returns every rule of one protocol, in the order a new BUILD
 // file lists them.
 func protocolRules(repo *spec.Repo, p *spec.Protocol, buildFile string) []*rule.Rule {
-	inImage, inArchive := manifestRules(p)
-	rules := append(append([]*rule.Rule(nil), inImage...), inArchive...)
+	var rules []*rule.Rule
+	mappings := map[string]manifestMappings{}
+	for _, pl := range p.Platforms {
+		m := manifestRules(p, pl)
+		mappings[pl.Name] = m
+		rules = append(rules, m.built...)
+		rules = append(rules, m.inImage...)
+		rules = append(rules, m.inArchive...)
+	}
 	for _, t := range p.Targets {
-		rules = append(rules, variantRules(repo, p, t, inImage, inArchive, buildFile)...)
+		rules = append(rules, variantRules(repo, p, t, mappings, buildFile)...)
 	}
 	repository := rule.NewRule("image_repository", repositoryName)
 	repository.SetAttr("image", p.Name)
@@ -229,29 +289,42 @@ func protocolRules(repo *spec.Repo, p *spec.Protocol, buildFile string) []*rule.
 	return rules
 }
 
-// manifestRules returns, for each MANIFEST entry, the mappings that place
-// its source in the image (at the entry's path) and in the release archive
-// (flat, at its basename). The basename is set by renames, so a source whose
-// file is named otherwise still lands where MANIFEST says. Every variant's
-// layer and archive share them.
-func manifestRules(p *spec.Protocol) (inImage, inArchive []*rule.Rule) {
+// manifestMappings are one platform's rules of every MANIFEST entry.
+type manifestMappings struct {
+	built, inImage, inArchive []*rule.Rule
+}
+
+// manifestRules returns, for each MANIFEST entry and platform pl, its
+// source built for pl (a platform transition, whatever the host: never a
+// binary of the host's in a Linux artifact) and the mappings that place it
+// in the image (at the entry's path) and in the release archive (flat, at
+// its basename). The basename is set by renames, so a source whose file is
+// named otherwise still lands where MANIFEST says. Every variant's layer
+// and archive of pl share them.
+func manifestRules(p *spec.Protocol, pl platform.Platform) manifestMappings {
+	var m manifestMappings
 	for _, e := range p.Manifest {
-		source := p.Source(e).String()
+		built := rule.NewRule("platform_files", filesName+"_"+e.Base()+"_"+pl.Name)
+		built.SetAttr("src", p.Source(e).String())
+		built.SetAttr("platform", pl.RulesGo())
+		m.built = append(m.built, built)
+		source := ":" + built.Name()
+
 		mode := manifestMode(e)
-		image := rule.NewRule("pkg_files", layerName+"_files_"+e.Base())
+		image := rule.NewRule("pkg_files", layerName+"_files_"+e.Base()+"_"+pl.Name)
 		image.SetAttr("srcs", []string{source})
 		image.SetAttr("prefix", strings.TrimPrefix(path.Dir(e.Path), "/"))
 		image.SetAttr("renames", map[string]string{source: e.Base()})
 		image.SetAttr("attributes", mode)
-		inImage = append(inImage, image)
+		m.inImage = append(m.inImage, image)
 
-		flat := rule.NewRule("pkg_files", archiveName+"_files_"+e.Base())
+		flat := rule.NewRule("pkg_files", archiveName+"_files_"+e.Base()+"_"+pl.Name)
 		flat.SetAttr("srcs", []string{source})
 		flat.SetAttr("renames", map[string]string{source: e.Base()})
 		flat.SetAttr("attributes", mode)
-		inArchive = append(inArchive, flat)
+		m.inArchive = append(m.inArchive, flat)
 	}
-	return inImage, inArchive
+	return m
 }
 
 // manifestMode is the pkg_files attributes of a MANIFEST entry:
@@ -291,72 +364,161 @@ func labels(rules []*rule.Rule) []string {
 	return out
 }
 
-// variantRules returns the rules of one variant: the layer, the image and
-// its push and load, the release archive and the Debian package.
-func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, inImage, inArchive []*rule.Rule, buildFile string) []*rule.Rule {
-	// The layer is gzip-compressed, as registries store base layers: pushes
-	// and pulls move a third of the bytes. rules_oci reads the compression
-	// from the file (oci/private/descriptor.sh), and the .deb's data tar
-	// takes the layer's entries from it as from a plain tar
-	// (tar_writer.py add_tar opens "r:*").
-	layer := rule.NewRule("pkg_tar", targetName(layerName, t))
-	layer.SetAttr("srcs", labels(inImage))
-	layer.SetAttr("extension", "tar.gz")
-	setDeterministic(layer)
-
-	image := rule.NewRule("oci_image", targetName(imageName, t))
-	// The base's platform repository, not its alias: the alias selects on
-	// the target CPU only and fails analysis on any other host.
-	image.SetAttr("base", "@"+t.Variant.BaseRepository(variant.Platform))
-	image.SetAttr("tars", []string{":" + layer.Name()})
-	image.SetAttr("entrypoint", []string{p.Service.Path})
-	image.SetAttr("user", nonRootUser)
-	// The same facts twice: annotations on the manifest for registries and
-	// crane, labels in the config for `docker inspect`.
+// variantRules returns the rules of one variant: per platform the layer,
+// the image, the release archive, its upload and the Debian package; the
+// index of the images, pushed and loaded under the variant's tag; and the
+// archive, deb and publish targets of every platform together.
+func variantRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, mappings map[string]manifestMappings, buildFile string) []*rule.Rule {
+	// The same facts twice: annotations on the manifests for registries
+	// and crane, labels in the config for `docker inspect`.
 	facts := annotations(repo, p, t)
-	image.SetAttr("annotations", facts)
-	image.SetAttr("labels", facts)
-	image.SetPrivateAttr(labelsAttr, facts)
+	var rules, images, loads, archives, debs, publishes []*rule.Rule
+	for _, pl := range p.Platforms {
+		m := mappings[pl.Name]
+		// The layer is gzip-compressed, as registries store base layers:
+		// pushes and pulls move a third of the bytes. rules_oci reads the
+		// compression from the file (oci/private/descriptor.sh), and the
+		// .deb's data tar takes the layer's entries from it as from a plain
+		// tar (tar_writer.py add_tar opens "r:*").
+		layer := rule.NewRule("pkg_tar", platformName(layerName, t, pl))
+		layer.SetAttr("srcs", labels(m.inImage))
+		layer.SetAttr("extension", "tar.gz")
+		setDeterministic(layer)
+
+		image := rule.NewRule("oci_image", platformName(imageName, t, pl))
+		// The base's platform repository, not its alias: the alias selects
+		// on the target CPU only, and the image is this platform's whatever
+		// the host. The base's config gives the image its os, architecture
+		// and variant, which the index lists it under.
+		image.SetAttr("base", "@"+pl.BaseRepository(t.Variant.Base))
+		image.SetAttr("tars", []string{":" + layer.Name()})
+		image.SetAttr("entrypoint", []string{p.Service.Path})
+		image.SetAttr("user", nonRootUser)
+		image.SetAttr("annotations", facts)
+		image.SetAttr("labels", facts)
+		image.SetPrivateAttr(labelsAttr, facts)
+		images = append(images, image)
+
+		// This platform's image loaded alone: what :load picks for the
+		// host, and what the structure test reads.
+		load := rule.NewRule("oci_load", platformName(loadName, t, pl))
+		load.SetAttr("image", ":"+image.Name())
+		load.SetAttr("repo_tags", []string{p.Name + ":" + p.ImageTag(t)})
+		loads = append(loads, load)
+
+		// This platform's image alone, by digest: pushed with no tag
+		// unless the caller gives one (`-- --tag ...`), so that it never
+		// replaces the index under the variant's tag.
+		single := rule.NewRule("oci_push", platformName(pushName, t, pl))
+		single.SetAttr("image", ":"+image.Name())
+		single.SetAttr("repository_file", ":"+repositoryName)
+
+		archive := rule.NewRule("pkg_tar", platformName(archiveName, t, pl))
+		archive.SetAttr("srcs", labels(m.inArchive))
+		archive.SetAttr("extension", "tar.gz")
+		setDeterministic(archive)
+		archive.SetAttr("package_file_name", p.PlatformArchiveName(t, pl))
+		archives = append(archives, archive)
+
+		publish := rule.NewRule("protocol_publish", platformName(publishName, t, pl))
+		publish.SetAttr("archive", ":"+archive.Name())
+		publish.SetAttr("protocol", p.Name)
+		if t.Named {
+			publish.SetAttr("variant", t.Variant.Name)
+		}
+		if pl.Name != platform.Default().Name {
+			publish.SetAttr("platform", pl.OCI)
+		}
+		publishes = append(publishes, publish)
+
+		debRules := debRules(repo, p, t, pl, layer, buildFile)
+		debs = append(debs, debRules[len(debRules)-1])
+		rules = append(rules, layer, image, load, single, archive, publish)
+		rules = append(rules, debRules...)
+		rules = append(rules, testRules(p, t, pl, image, load, layer, debRules[0], debRules[len(debRules)-1])...)
+	}
+
+	index := rule.NewRule("oci_image_index", targetName(imageName, t))
+	index.SetAttr("images", labels(images))
+	index.SetAttr("annotations", facts)
 
 	tag := p.ImageTag(t)
-	load := rule.NewRule("oci_load", targetName(loadName, t))
-	load.SetAttr("image", ":"+image.Name())
-	load.SetAttr("repo_tags", []string{p.Name + ":" + tag})
+	load := rule.NewRule("alias", targetName(loadName, t))
+	load.SetAttr("actual", hostLoad(loads))
 
 	push := rule.NewRule("oci_push", targetName(pushName, t))
-	push.SetAttr("image", ":"+image.Name())
+	push.SetAttr("image", ":"+index.Name())
 	push.SetAttr("repository_file", ":"+repositoryName)
 	push.SetAttr("remote_tags", []string{tag})
 
-	archive := rule.NewRule("pkg_tar", targetName(archiveName, t))
-	archive.SetAttr("srcs", labels(inArchive))
-	archive.SetAttr("extension", "tar.gz")
-	setDeterministic(archive)
-	archive.SetAttr("package_file_name", p.ArchiveName(t))
+	archive := rule.NewRule("filegroup", targetName(archiveName, t))
+	archive.SetAttr("srcs", labels(archives))
+	deb := rule.NewRule("filegroup", targetName(debName, t))
+	deb.SetAttr("srcs", labels(debs))
+	publish := rule.NewRule("multirun", targetName(publishName, t))
+	publish.SetAttr("commands", labels(publishes))
+	return append(rules, index, load, push, archive, deb, publish)
+}
 
-	publish := rule.NewRule("protocol_publish", targetName(publishName, t))
-	publish.SetAttr("archive", ":"+archive.Name())
-	publish.SetAttr("protocol", p.Name)
-	if t.Named {
-		publish.SetAttr("variant", t.Variant.Name)
+// hostLoad is what :load runs: the oci_load of one platform's image (an
+// oci_load of the index would need format "oci" and a containerd image
+// store; rules_oci load.bzl), the one of the target platform's CPU, which
+// is the host's unless --platforms says otherwise. rules_oci's own oci.pull
+// alias selects its images the same way (oci/private/pull.bzl). linux/amd64
+// is the default: a host of another CPU gets the image its container
+// runtime emulates most widely.
+func hostLoad(loads []*rule.Rule) interface{} {
+	if len(loads) == 1 {
+		return ":" + loads[0].Name()
 	}
+	cases := map[string]string{}
+	for _, img := range loads {
+		pl := imagePlatform(img)
+		key := "//conditions:default"
+		if pl.Name != platform.Default().Name {
+			key = "@platforms//cpu:" + pl.GOARCH
+		}
+		cases[key] = ":" + img.Name()
+	}
+	return selectString(cases)
+}
 
-	debRules := debRules(repo, p, t, layer, buildFile)
-	rules := append([]*rule.Rule{layer, image, load, push, archive, publish}, debRules...)
-	return append(rules, testRules(p, t, image, load, layer, debRules[0], debRules[len(debRules)-1])...)
+// selectString is select({condition: label, ...}) of one label per
+// condition, in sorted order; like fileAttributes it merges by replacing.
+type selectString map[string]string
+
+func (s selectString) BzlExpr() bzl.Expr {
+	dict := &bzl.DictExpr{ForceMultiLine: true}
+	for _, k := range slices.Sorted(maps.Keys(s)) {
+		dict.List = append(dict.List, &bzl.KeyValueExpr{Key: &bzl.StringExpr{Value: k}, Value: &bzl.StringExpr{Value: s[k]}})
+	}
+	return &bzl.CallExpr{X: &bzl.Ident{Name: "select"}, List: []bzl.Expr{dict}}
+}
+
+func (s selectString) Merge(bzl.Expr) bzl.Expr { return s.BzlExpr() }
+
+// imagePlatform is the platform whose name ends img's name (a
+// per-platform image or load).
+func imagePlatform(img *rule.Rule) platform.Platform {
+	for _, pl := range platform.All() {
+		if strings.HasSuffix(img.Name(), "_"+pl.Name) {
+			return pl
+		}
+	}
+	return platform.Default()
 }
 
 // debRules returns the rules of target t's Debian package: the render
 // action, the mapping of what it renders into the installed tree, the data
 // tar (the layer plus that tree) and the pkg_deb, whose control attributes
 // come from the same Go code that renders the control file.
-func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.Rule, buildFile string) []*rule.Rule {
+func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, pl platform.Platform, layer *rule.Rule, buildFile string) []*rule.Rule {
 	opts, err := debian.LoadOptions(repo, p)
 	if err != nil {
 		log.Printf("%s: %v", p.Dir, err)
 	}
-	pkg := debian.OutlineOf(repo, p, t, platform.Default(), opts)
-	files := rule.NewRule("deb_files", targetName(debFilesName, t))
+	pkg := debian.OutlineOf(repo, p, t, pl, opts)
+	files := rule.NewRule("deb_files", platformName(debFilesName, t, pl))
 	out := func(name string) string { return files.Name() + "/" + name }
 	srcs := append([]string(nil), p.Files...)
 	if opts.DropIn != "" {
@@ -368,6 +530,7 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 	if t.Named {
 		files.SetAttr("variant", t.Variant.Name)
 	}
+	files.SetAttr("architecture", pl.Debian)
 	var root []string
 	for _, name := range pkg.RootFiles {
 		root = append(root, out(name))
@@ -381,14 +544,14 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 		files.SetAttr(script, out(script))
 	}
 
-	config := rule.NewRule("pkg_files", targetName(debConfigName, t))
+	config := rule.NewRule("pkg_files", platformName(debConfigName, t, pl))
 	config.SetAttr("srcs", []string{":" + files.Name()})
 	config.SetAttr("strip_prefix", out(debian.RootDir))
 
 	// The data tar is compressed as dpkg-deb compresses it (lintian rejects
 	// an uncompressed one); the layer's entries are merged into it with
 	// their modes (tar_writer.py add_tar), the rendered files are 0644.
-	data := rule.NewRule("pkg_tar", targetName(debDataName, t))
+	data := rule.NewRule("pkg_tar", platformName(debDataName, t, pl))
 	data.SetAttr("srcs", []string{":" + config.Name()})
 	data.SetAttr("deps", []string{":" + layer.Name()})
 	data.SetAttr("extension", packaging.DebDataExtension)
@@ -409,7 +572,7 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 		}
 		return escaped
 	}
-	deb := rule.NewRule("pkg_deb", targetName(debName, t))
+	deb := rule.NewRule("pkg_deb", platformName(debName, t, pl))
 	deb.SetAttr("data", ":"+data.Name())
 	deb.SetAttr("package", literal(c.Package))
 	deb.SetAttr("version", literal(c.Version))
@@ -445,32 +608,37 @@ func debRules(repo *spec.Repo, p *spec.Protocol, t metadata.Target, layer *rule.
 }
 
 // testRules returns the tests `bazel test //protocols/...` runs on what
-// variant t ships, none of which needs docker or a network:
+// variant t ships for platform pl, none of which needs docker or a network:
 //   - container_structure_test with its tar driver over oci_load's tarball
 //     (the driver takes only a .tar file; rules_oci's oci_load gives it as
 //     the "tarball" output group): entrypoint, user, labels, and each
 //     MANIFEST path with its mode (owners: see structureConfig);
 //   - layer_run_test: the entrypoint run from the layer with the version
-//     arguments, on a host of the image's platform only;
+//     arguments, on a host of the image's platform only (Bazel skips it
+//     elsewhere and says so: target_compatible_with);
 //   - deb_test: the .deb against what its deb_files rendered.
-func testRules(p *spec.Protocol, t metadata.Target, image, load, layer, files, deb *rule.Rule) []*rule.Rule {
-	tarball := rule.NewRule("filegroup", targetName(tarballName, t))
+func testRules(p *spec.Protocol, t metadata.Target, pl platform.Platform, image, load, layer, files, deb *rule.Rule) []*rule.Rule {
+	tarball := rule.NewRule("filegroup", platformName(tarballName, t, pl))
 	tarball.SetAttr("srcs", []string{":" + load.Name()})
 	tarball.SetAttr("output_group", "tarball")
 	tarball.SetAttr("testonly", true)
 
-	config := rule.NewRule("write_file", targetName(structureConfigName, t))
+	config := rule.NewRule("write_file", platformName(structureConfigName, t, pl))
 	config.SetAttr("out", config.Name()+".yaml")
 	config.SetAttr("content", structureConfig(p, image))
 	config.SetAttr("newline", "unix")
 	config.SetAttr("testonly", true)
 
-	structure := rule.NewRule("container_structure_test", targetName(structureTestName, t))
+	structure := rule.NewRule("container_structure_test", platformName(structureTestName, t, pl))
 	structure.SetAttr("configs", []string{":" + config.Name()})
 	structure.SetAttr("driver", "tar")
 	structure.SetAttr("image", ":"+tarball.Name())
+	// The image's platform; the tar driver reads no platform (only the
+	// docker driver uses it, pkg/drivers/driver.go at v1.22.1), but the
+	// rule would pass linux/amd64 for an arm64 image.
+	structure.SetAttr("platform", pl.OCI)
 
-	run := rule.NewRule("layer_run_test", targetName(runTestName, t))
+	run := rule.NewRule("layer_run_test", platformName(runTestName, t, pl))
 	run.SetAttr("layer", ":"+layer.Name())
 	run.SetAttr("entrypoint", []string{p.Service.Path})
 	run.SetAttr("version_args", p.VersionArgs)
@@ -478,9 +646,9 @@ func testRules(p *spec.Protocol, t metadata.Target, image, load, layer, files, d
 	if p.KnownFailure != "" {
 		run.SetAttr("known_failure", p.KnownFailure)
 	}
-	run.SetAttr("target_compatible_with", variant.Constraints(variant.Platform))
+	run.SetAttr("target_compatible_with", pl.Constraints())
 
-	debTest := rule.NewRule("deb_test", targetName(debTestName, t))
+	debTest := rule.NewRule("deb_test", platformName(debTestName, t, pl))
 	debTest.SetAttr("deb", ":"+deb.Name())
 	debTest.SetAttr("rendered", ":"+files.Name())
 	return []*rule.Rule{tarball, config, structure, run, debTest}

@@ -12,7 +12,7 @@ var kinds = map[string]rule.KindInfo{
 	},
 	"deb_files": {
 		NonEmptyAttrs: set("srcs"),
-		MergeableAttrs: set("srcs", "protocol", "variant", "root_files", "control", "description", "conffiles", "layout",
+		MergeableAttrs: set("srcs", "protocol", "variant", "architecture", "root_files", "control", "description", "conffiles", "layout",
 			"postinst", "prerm", "postrm"),
 	},
 	"pkg_tar": {
@@ -22,6 +22,14 @@ var kinds = map[string]rule.KindInfo{
 	"oci_image": {
 		NonEmptyAttrs:  set("base", "tars"),
 		MergeableAttrs: set("base", "tars", "entrypoint", "user", "annotations", "labels"),
+	},
+	"oci_image_index": {
+		NonEmptyAttrs:  set("images"),
+		MergeableAttrs: set("images", "annotations"),
+	},
+	"platform_files": {
+		NonEmptyAttrs:  set("src"),
+		MergeableAttrs: set("src", "platform"),
 	},
 	"oci_push": {
 		NonEmptyAttrs:  set("image"),
@@ -43,7 +51,7 @@ var kinds = map[string]rule.KindInfo{
 	},
 	"protocol_publish": {
 		NonEmptyAttrs:  set("archive"),
-		MergeableAttrs: set("archive", "protocol", "variant"),
+		MergeableAttrs: set("archive", "protocol", "variant", "platform"),
 	},
 	"image_repository": {
 		NonEmptyAttrs:  set("image"),
@@ -90,7 +98,7 @@ var loads = []struct {
 	module, file string
 	symbols      []string
 }{
-	{"rules_oci", "//oci:defs.bzl", []string{"oci_image", "oci_load", "oci_push"}},
+	{"rules_oci", "//oci:defs.bzl", []string{"oci_image", "oci_image_index", "oci_load", "oci_push"}},
 	{"rules_pkg", "//pkg:deb.bzl", []string{"pkg_deb"}},
 	{"rules_pkg", "//pkg:mappings.bzl", []string{"pkg_attributes", "pkg_files"}},
 	{"rules_pkg", "//pkg:tar.bzl", []string{"pkg_tar"}},
@@ -99,6 +107,7 @@ var loads = []struct {
 	{"container_structure_test", "//:defs.bzl", []string{"container_structure_test"}},
 	{"", "//rules:deb.bzl", []string{"deb_files"}},
 	{"", "//rules:image.bzl", []string{"image_repository"}},
+	{"", "//rules:platform.bzl", []string{"platform_files"}},
 	{"", "//rules:publish.bzl", []string{"protocol_publish"}},
 	{"", "//rules:test.bzl", []string{"deb_test", "layer_run_test"}},
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -87,11 +88,23 @@ func module(t testing.TB, real, root string) string {
 	if len(repos) > 0 {
 		fmt.Fprintf(&b, "use_repo(go_deps, %s)\n", strings.Join(repos, ", "))
 	}
-	// The base images, as the real MODULE.bazel pins them.
 	realModule, err := os.ReadFile(filepath.Join(real, "MODULE.bazel"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The real root usage's gazelle overrides of the modules this go.mod
+	// requires: without them go_deps would generate BUILD files the
+	// external closure check rejects (go-bitfield's, for a geth).
+	required := map[string]bool{}
+	for _, r := range mf.Require {
+		required[r.Mod.Path] = true
+	}
+	for _, m := range rootOverride.FindAllStringSubmatch(string(realModule), -1) {
+		if required[m[2]] {
+			b.WriteString("\n" + m[1])
+		}
+	}
+	// The base images, as the real MODULE.bazel pins them.
 	i := strings.Index(string(realModule), "oci = use_extension(")
 	if i < 0 {
 		t.Fatal("the real MODULE.bazel has no oci usage")
@@ -99,6 +112,10 @@ func module(t testing.TB, real, root string) string {
 	b.WriteString("\n" + string(realModule[i:]))
 	return b.String()
 }
+
+// rootOverride matches a gazelle_override of the root go_deps usage in
+// MODULE.bazel as buildifier formats it, with the module's path.
+var rootOverride = regexp.MustCompile(`(?ms)^(go_deps\.gazelle_override\(\n.*?    path = "([^"]+)",\n\)\n)`)
 
 func copyFile(t testing.TB, from, to, rel string) {
 	t.Helper()
