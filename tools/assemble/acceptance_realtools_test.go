@@ -28,6 +28,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/internal/lintian"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/packaging"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -37,7 +38,21 @@ type shipped struct {
 	v assemble.Variant
 }
 
-func (s shipped) String() string { return s.p.Name + "/" + s.v.Target.Variant.Name }
+func (s shipped) String() string {
+	return s.p.Name + "/" + s.v.Target.Variant.Name + "/" + s.v.Platform.Name
+}
+
+// native keeps what this host runs itself: the .debs installed into the
+// chroot. The others' layers and archives run under qemu-user-static.
+func native(all []shipped) []shipped {
+	var out []shipped
+	for _, s := range all {
+		if s.v.Platform.Native() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // binaries are built once per test binary: the protocol build test's go
 // build of every Go-built MANIFEST entry (gosource.Binary.Build), which
@@ -161,9 +176,23 @@ func TestArtifactsRunAsShipped(t *testing.T) {
 
 	t.Run("deb", func(t *testing.T) {
 		start := time.Now()
-		debLifecycle(t, system, all, previousReleases(t, repo, filepath.Join(out, "previous")))
+		debLifecycle(t, system, native(all), previousReleases(t, repo, filepath.Join(out, "previous")))
 		t.Logf("deb lifecycle: %s", time.Since(start).Round(time.Millisecond))
 	})
+
+	// A .deb of another architecture cannot go into this host's chroot:
+	// its control file must name its architecture, and the service it
+	// installs must run (under qemu) as the service user would run it.
+	for _, s := range all {
+		if s.v.Platform.Native() {
+			continue
+		}
+		t.Run(s.String()+"/deb", func(t *testing.T) {
+			for _, err := range runForeignDeb(t, s) {
+				t.Error(err)
+			}
+		})
+	}
 
 	t.Run("lintian", func(t *testing.T) {
 		start := time.Now()
@@ -186,7 +215,9 @@ func TestArtifactsRunAsShipped(t *testing.T) {
 			}
 		}
 		only := func(p *spec.Protocol) bool { return p.Name == target }
-		mutated := assembleAll(t, repo, files, filepath.Join(out, "mutated"), only, dropPkgFilesAttributes)
+		// The host's platform: the kernel's own permission check, which
+		// qemu-user need not repeat.
+		mutated := native(assembleAll(t, repo, files, filepath.Join(out, "mutated"), only, dropPkgFilesAttributes))
 		for _, s := range mutated {
 			m, _ := s.v.Image.Layers[0].Tar.Member(strings.TrimPrefix(s.p.Service.Path, "/"))
 			if m.Mode != 0o644 {
@@ -297,6 +328,16 @@ func runImage(t *testing.T, s shipped, libc string) error {
 		}
 	}
 	argv := append(slices.Clone(s.v.Image.Entrypoint), s.p.VersionArgs...)
+	if !s.v.Platform.Native() {
+		// The emulator, a static executable, goes into the root beside
+		// the image's files and runs the entrypoint as the runtime of an
+		// arm64 host would (binfmt_misc's qemu handler does the same).
+		qemu, err := installQemu(root, s.v.Platform)
+		if err != nil {
+			return err
+		}
+		argv = append([]string{qemu}, argv...)
+	}
 	out, err := runContainer(root, s.v.Image.User, argv)
 	return printsVersion(t, s.p, fmt.Sprintf("image %s: %s as %s", s.v.Image.Rule, strings.Join(argv, " "), s.v.Image.User), out, err)
 }
@@ -404,8 +445,8 @@ func runArchive(t *testing.T, s shipped) []error {
 		if e.IsSharedLibrary() {
 			continue
 		}
-		bin := filepath.Join(dir, e.Base())
-		out, err := runAs(nobody, nobody, home, dir, bin, s.p.VersionArgs...)
+		argv := s.v.Platform.Command(filepath.Join(dir, e.Base()), s.p.VersionArgs...)
+		out, err := runAs(nobody, nobody, home, dir, argv[0], argv[1:]...)
 		what := fmt.Sprintf("archive %s: %s %s as uid %d", archive, e.Base(), strings.Join(s.p.VersionArgs, " "), nobody)
 		if e != s.p.Service {
 			// Only the service is the release VERSION names: btcd
@@ -421,6 +462,53 @@ func runArchive(t *testing.T, s shipped) []error {
 		}
 	}
 	return errs
+}
+
+// installQemu copies the platform's qemu-user-static into root and returns
+// its path inside root.
+func installQemu(root string, pl platform.Platform) (string, error) {
+	host, err := exec.LookPath(pl.Qemu)
+	if err != nil {
+		return "", fmt.Errorf("%s runs the %s image: %v (Debian's qemu-user-static, tools/assemble/testdeps.txt)", pl.Qemu, pl.OCI, err)
+	}
+	in := "/" + pl.Qemu
+	if out, err := exec.Command("cp", host, filepath.Join(root, in)).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v\n%s", err, out)
+	}
+	return in, nil
+}
+
+// runForeignDeb checks a .deb this host does not install: dpkg-deb reads
+// its Architecture as the platform's, and its service executable, unpacked
+// as dpkg would install it, prints the version under the platform's qemu
+// as an unprivileged user.
+func runForeignDeb(t *testing.T, s shipped) []error {
+	t.Helper()
+	out, err := exec.Command("dpkg-deb", "--field", s.v.Deb.Path, "Architecture").CombinedOutput()
+	if err != nil {
+		return []error{fmt.Errorf("dpkg-deb --field %s: %v\n%s", s.v.Deb.Path, err, out)}
+	}
+	if got := strings.TrimSpace(string(out)); got != s.v.Platform.Debian {
+		return []error{fmt.Errorf("%s: Architecture %q, want %q", s.v.Deb.Path, got, s.v.Platform.Debian)}
+	}
+	dir, err := os.MkdirTemp("", "forge-deb-")
+	if err != nil {
+		return []error{err}
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if out, err := exec.Command("dpkg-deb", "-x", s.v.Deb.Path, dir).CombinedOutput(); err != nil {
+		return []error{fmt.Errorf("dpkg-deb -x %s: %v\n%s", s.v.Deb.Path, err, out)}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return []error{err}
+	}
+	argv := s.v.Platform.Command(filepath.Join(dir, s.p.Service.Path), s.p.VersionArgs...)
+	run, err := runAs(nobody, nobody, dir, dir, argv[0], argv[1:]...)
+	what := fmt.Sprintf("deb %s: %s as uid %d", filepath.Base(s.v.Deb.Path), strings.Join(argv, " "), nobody)
+	if err := printsVersion(t, s.p, what, run, err); err != nil {
+		return []error{err}
+	}
+	return nil
 }
 
 // previousReleases assembles, for each protocol, its package of the
@@ -480,7 +568,9 @@ func previousReleases(t *testing.T, repo *spec.Repo, out string) map[string]ship
 			if err := os.WriteFile(stub, []byte(script), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			stubs[assemble.SourceLabel(oldP, e)] = stub
+			for _, pl := range oldP.Platforms {
+				stubs[assemble.SourceKey(pl, assemble.SourceLabel(oldP, e))] = stub
+			}
 		}
 		t.Logf("%s: previous release %s (%s)", p.Name, tag, from)
 		protocols, pkgs, repos = append(protocols, oldP), append(pkgs, packaging.NewPackage(f, p.Dir)), append(repos, oldRepo)

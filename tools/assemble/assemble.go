@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
@@ -24,12 +23,14 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
 
-// Variant is what one target of a protocol ships, written to disk.
+// Variant is what one target of a protocol ships for one platform, written
+// to disk.
 type Variant struct {
-	Target  metadata.Target
-	Image   Image
-	Archive Artifact
-	Deb     Deb
+	Target   metadata.Target
+	Platform platform.Platform
+	Image    Image
+	Archive  Artifact
+	Deb      Deb
 }
 
 // Artifact is one tar file and the model it was written from.
@@ -58,20 +59,27 @@ type Deb struct {
 	Data  Artifact
 }
 
-// Names of the rules a user builds per variant (README's target table):
-// the name, and for a protocol with TARGETS "_<variant>" after it.
-func ruleName(base string, t metadata.Target) string {
+// Names of the rules a user builds per variant and platform (README's
+// target table): the name, for a protocol with TARGETS "_<variant>" after
+// it, then "_<platform>".
+func ruleName(base string, t metadata.Target, pl platform.Platform) string {
 	if t.Named {
-		return base + "_" + t.Variant.Name
+		base += "_" + t.Variant.Name
 	}
-	return base
+	return base + "_" + pl.Name
 }
 
+// SourceKey is the key of files (Protocol, BuildBinaries) for the file
+// the source at an absolute label builds for platform pl.
+func SourceKey(pl platform.Platform, source string) string { return pl.Name + " " + source }
+
 // Protocol writes every variant's image layers, release archive and .deb of
-// protocol p under out/<variant>, as the rules of pkg (its BUILD file) say.
-// files maps the absolute label of each MANIFEST entry's source
-// ("//protocols/geth:geth") to the file built for it; the files of deb_files
-// rules are rendered here, as their `forge render` action renders them.
+// protocol p for each of its platforms under out/<variant>/<platform>, as
+// the rules of pkg (its BUILD file) say. files maps SourceKey of each
+// platform and MANIFEST entry's source (absolute: "//protocols/gnoland:
+// gnoland") to the file built for it, which the platform_files rule of that
+// source and platform provides; the files of deb_files rules are rendered
+// here, as their `forge render` action renders them.
 func Protocol(repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package, files map[string]string, out string) ([]Variant, error) {
 	rendered, err := renderDebFiles(repo, p, pkg)
 	if err != nil {
@@ -81,14 +89,14 @@ func Protocol(repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package, files m
 		if c, ok := rendered[strings.TrimPrefix(source, ":")]; ok {
 			return File{Data: []byte(c)}, nil
 		}
-		l, err := label.Parse(source)
+		key, err := builtKey(pkg, source)
 		if err != nil {
-			return File{}, fmt.Errorf("source %q is neither a rendered file nor a label", source)
+			return File{}, err
 		}
-		if f, ok := files[l.Abs("", pkg.Dir).String()]; ok {
+		if f, ok := files[key]; ok {
 			return File{Path: f}, nil
 		}
-		return File{}, fmt.Errorf("no file built for %s", l.Abs("", pkg.Dir))
+		return File{}, fmt.Errorf("no file built for %s", key)
 	}
 	read := func(l string) (string, bool) {
 		c, ok := rendered[strings.TrimPrefix(l, ":")]
@@ -97,55 +105,86 @@ func Protocol(repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package, files m
 
 	var variants []Variant
 	for _, t := range p.Targets {
-		dir := filepath.Join(out, t.Variant.Name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		v := Variant{Target: t}
-		writeTar := func(name string) (Artifact, error) {
-			tar, err := pkg.Tar(name)
+		for _, pl := range p.Platforms {
+			v, err := writeVariant(pkg, t, pl, filepath.Join(out, t.Variant.Name, pl.Name), resolve, read)
 			if err != nil {
-				return Artifact{}, err
-			}
-			a := Artifact{Path: filepath.Join(dir, filepath.FromSlash(tar.File)), Tar: tar}
-			return a, WriteTar(a.Path, tar, resolve)
-		}
-
-		if v.Image, err = image(pkg, ruleName("image", t)); err != nil {
-			return nil, err
-		}
-		for i, l := range v.Image.Layers {
-			if v.Image.Layers[i], err = writeTar(l.Tar.Rule); err != nil {
 				return nil, err
 			}
+			variants = append(variants, v)
 		}
-
-		publish := pkg.Rule(ruleName("publish", t))
-		if publish == nil || publish.Kind() != "protocol_publish" {
-			return nil, fmt.Errorf("%s: no protocol_publish %s", pkg.Path, ruleName("publish", t))
-		}
-		archive, ok := localName(pkg, publish.AttrString("archive"))
-		if !ok {
-			return nil, fmt.Errorf("%s: %s's archive %q is not a rule of the package", pkg.Path, publish.Name(), publish.AttrString("archive"))
-		}
-		if v.Archive, err = writeTar(archive); err != nil {
-			return nil, err
-		}
-
-		d, err := pkg.Deb(ruleName("deb", t), read)
-		if err != nil {
-			return nil, err
-		}
-		v.Deb = Deb{Path: filepath.Join(dir, d.File), Model: d}
-		if v.Deb.Data, err = writeTar(d.Data); err != nil {
-			return nil, err
-		}
-		if err := WriteDeb(v.Deb.Path, d, v.Deb.Data.Path, read); err != nil {
-			return nil, err
-		}
-		variants = append(variants, v)
 	}
 	return variants, nil
+}
+
+// builtKey returns the files key of a pkg_files source: a platform_files
+// rule of the package stands for its src built for its platform.
+func builtKey(pkg *packaging.Package, source string) (string, error) {
+	name, ok := localName(pkg, source)
+	if !ok || pkg.Rule(name).Kind() != "platform_files" {
+		return "", fmt.Errorf("source %q is neither a rendered file nor a platform_files rule of the package", source)
+	}
+	r := pkg.Rule(name)
+	for _, pl := range platform.All() {
+		if r.AttrString("platform") == pl.RulesGo() {
+			src, err := label.Parse(r.AttrString("src"))
+			if err != nil {
+				return "", fmt.Errorf("%s: platform_files %s: src: %v", pkg.Path, name, err)
+			}
+			return SourceKey(pl, src.Abs("", pkg.Dir).String()), nil
+		}
+	}
+	return "", fmt.Errorf("%s: platform_files %s: platform %q is none of tools/platform's", pkg.Path, name, r.AttrString("platform"))
+}
+
+// writeVariant writes target t's artifacts for platform pl into dir.
+func writeVariant(pkg *packaging.Package, t metadata.Target, pl platform.Platform, dir string, resolve func(string) (File, error), read func(string) (string, bool)) (Variant, error) {
+	var err error
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Variant{}, err
+	}
+	v := Variant{Target: t, Platform: pl}
+	writeTar := func(name string) (Artifact, error) {
+		tar, err := pkg.Tar(name)
+		if err != nil {
+			return Artifact{}, err
+		}
+		a := Artifact{Path: filepath.Join(dir, filepath.FromSlash(tar.File)), Tar: tar}
+		return a, WriteTar(a.Path, tar, resolve)
+	}
+
+	if v.Image, err = image(pkg, ruleName("image", t, pl)); err != nil {
+		return Variant{}, err
+	}
+	for i, l := range v.Image.Layers {
+		if v.Image.Layers[i], err = writeTar(l.Tar.Rule); err != nil {
+			return Variant{}, err
+		}
+	}
+
+	publish := pkg.Rule(ruleName("publish", t, pl))
+	if publish == nil || publish.Kind() != "protocol_publish" {
+		return Variant{}, fmt.Errorf("%s: no protocol_publish %s", pkg.Path, ruleName("publish", t, pl))
+	}
+	archive, ok := localName(pkg, publish.AttrString("archive"))
+	if !ok {
+		return Variant{}, fmt.Errorf("%s: %s's archive %q is not a rule of the package", pkg.Path, publish.Name(), publish.AttrString("archive"))
+	}
+	if v.Archive, err = writeTar(archive); err != nil {
+		return Variant{}, err
+	}
+
+	d, err := pkg.Deb(ruleName("deb", t, pl), read)
+	if err != nil {
+		return Variant{}, err
+	}
+	v.Deb = Deb{Path: filepath.Join(dir, d.File), Model: d}
+	if v.Deb.Data, err = writeTar(d.Data); err != nil {
+		return Variant{}, err
+	}
+	if err := WriteDeb(v.Deb.Path, d, v.Deb.Data.Path, read); err != nil {
+		return Variant{}, err
+	}
+	return v, nil
 }
 
 // image reads the oci_image called name: entrypoint, user, base and the
@@ -161,8 +200,10 @@ func image(pkg *packaging.Package, name string) (Image, error) {
 	}
 	known := false
 	for _, v := range variant.All() {
-		if v.BaseRepository(variant.Platform) == img.Base {
-			img.Libc, known = v.Libc, true
+		for _, pl := range platform.All() {
+			if pl.BaseRepository(v.Base) == img.Base {
+				img.Libc, known = v.Libc, true
+			}
 		}
 	}
 	if !known {
@@ -203,16 +244,13 @@ func renderDebFiles(repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package) (
 	}
 	out := map[string]string{}
 	for _, r := range pkg.RulesOfKind("deb_files") {
-		v := r.AttrString("variant")
-		i := slices.IndexFunc(p.Targets, func(t metadata.Target) bool {
-			return (t.Named && t.Variant.Name == v) || (!t.Named && v == "")
-		})
-		if i < 0 {
-			return nil, fmt.Errorf("%s: deb_files %s renders variant %q, which TARGETS lacks", pkg.Path, r.Name(), v)
+		t, pl, err := pkg.DebFilesFor(r, p.Targets, p.Platforms)
+		if err != nil {
+			return nil, err
 		}
 		dir := path.Dir(r.AttrString("control"))
 		written := map[string]string{}
-		for _, f := range debian.Render(repo, p, p.Targets[i], platform.Default(), opts).Files {
+		for _, f := range debian.Render(repo, p, t, pl, opts).Files {
 			written[path.Join(dir, f.Name)] = f.Content
 		}
 		for _, o := range declaredOutputs(r) {
@@ -235,9 +273,10 @@ func declaredOutputs(r *bzl.Rule) []string {
 }
 
 // BuildBinaries builds every Go-built MANIFEST entry of the protocols in
-// repo into out/<protocol>/<basename>, as gosource builds them (plain go
-// build, rules_go's cgo setting, x_defs), and returns the files by the
-// absolute label of their source. A MANIFEST entry built some other way has
+// repo for each of its protocol's platforms into
+// out/<platform>/<protocol>/<basename>, as gosource builds them (plain go
+// build, GOARCH of the platform, rules_go's cgo setting, x_defs), and
+// returns the files by SourceKey. A MANIFEST entry built some other way has
 // no file, and Protocol reports it.
 func BuildBinaries(repo *spec.Repo, out string) (map[string]string, []gosource.Binary, error) {
 	bins, err := gosource.Find(repo)
@@ -246,11 +285,13 @@ func BuildBinaries(repo *spec.Repo, out string) (map[string]string, []gosource.B
 	}
 	files := map[string]string{}
 	for _, b := range bins {
-		file := filepath.Join(out, b.Protocol.Name, b.Entry.Base())
-		if err := b.Build(repo.Root, file, platform.Default()); err != nil {
-			return nil, nil, err
+		for _, pl := range b.Protocol.Platforms {
+			file := filepath.Join(out, pl.Name, b.Protocol.Name, b.Entry.Base())
+			if err := b.Build(repo.Root, file, pl); err != nil {
+				return nil, nil, err
+			}
+			files[SourceKey(pl, SourceLabel(b.Protocol, b.Entry))] = file
 		}
-		files[SourceLabel(b.Protocol, b.Entry)] = file
 	}
 	return files, bins, nil
 }
@@ -299,7 +340,7 @@ func Repository(repo *spec.Repo, out string) ([]Size, error) {
 			}
 			for _, b := range bins {
 				if b.Protocol == p {
-					if err := add("binary", files[SourceLabel(p, b.Entry)]); err != nil {
+					if err := add("binary", files[SourceKey(v.Platform, SourceLabel(p, b.Entry))]); err != nil {
 						return nil, err
 					}
 				}

@@ -39,7 +39,9 @@ func stubbed(t *testing.T) (*spec.Repo, map[string][]assemble.Variant) {
 			if err := os.WriteFile(file, []byte("stub of "+e.Base()+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			files[assemble.SourceLabel(p, e)] = file
+			for _, pl := range p.Platforms {
+				files[assemble.SourceKey(pl, assemble.SourceLabel(p, e))] = file
+			}
 		}
 	}
 	out := t.TempDir()
@@ -252,6 +254,25 @@ func TestDebIsWhatMakeDebWrites(t *testing.T) {
 			}
 			if strings.Join(got, "\n") != strings.Join(wantMembers, "\n") {
 				t.Errorf("%s %s: control.tar.gz holds\n%s\nthe model says\n%s", name, d.Rule, strings.Join(got, "\n"), strings.Join(wantMembers, "\n"))
+			}
+		}
+	}
+}
+
+// Every target ships for each of its protocol's platforms: the .deb names
+// the platform's architecture and the archive keeps linux/amd64's name.
+func TestEveryPlatformShips(t *testing.T) {
+	repo, all := stubbed(t)
+	for _, p := range repo.Protocols {
+		if got, want := len(all[p.Name]), len(p.Targets)*len(p.Platforms); got != want || want < 2 {
+			t.Errorf("%s: %d variants written, want %d (two platforms at least)", p.Name, got, want)
+		}
+		for _, v := range all[p.Name] {
+			if want := "_" + v.Platform.Debian + ".deb"; !strings.HasSuffix(v.Deb.Path, want) {
+				t.Errorf("%s %s: .deb %s does not end in %s", p.Name, v.Platform.Name, v.Deb.Path, want)
+			}
+			if want := p.PlatformArchiveName(v.Target, v.Platform); filepath.Base(v.Archive.Path) != want {
+				t.Errorf("%s %s: archive %s, want %s", p.Name, v.Platform.Name, v.Archive.Path, want)
 			}
 		}
 	}

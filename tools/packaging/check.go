@@ -70,17 +70,17 @@ func (p *Package) ShippedTars() ([]Shipped, error) {
 }
 
 // CheckManifest checks what the package ships against the protocol's
-// MANIFEST and its number of targets: each target has an image, a
-// published archive and a .deb; each of their tars holds every entry
+// MANIFEST and its number of artifacts (targets times platforms): each
+// target has, per platform, an image, a published archive and a .deb; each of their tars holds every entry
 // (the archive at its basename) with EntryMode(entry), a directory
 // entry's files with it too and its directories 0755; every entry is
 // owned by 0:0; the .deb's data is compressed. It returns every problem,
 // each at the line of the rule that ships the tar.
-func (p *Package) CheckManifest(manifest []metadata.Entry, targets int) []error {
+func (p *Package) CheckManifest(manifest []metadata.Entry, artifacts int) []error {
 	var errs []error
 	for _, kind := range []string{"oci_image", "protocol_publish", "pkg_deb"} {
-		if n := len(p.RulesOfKind(kind)); n != targets {
-			errs = append(errs, fmt.Errorf("%s: %d %s rules for %d targets", p.Path, n, kind, targets))
+		if n := len(p.RulesOfKind(kind)); n != artifacts {
+			errs = append(errs, fmt.Errorf("%s: %d %s rules for %d targets and platforms", p.Path, n, kind, artifacts))
 		}
 	}
 	shipped, err := p.ShippedTars()

@@ -2,10 +2,14 @@ package packaging
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/bazelbuild/bazel-gazelle/label"
 	bzl "github.com/bazelbuild/buildtools/build"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
+	"github.com/protocol-forge/protocol-forge/tools/platform"
 )
 
 // srcFile is one file of a label's DefaultInfo, as pkg_files sees it.
@@ -29,7 +33,8 @@ type manifestEntry struct {
 }
 
 // labelFiles returns the files label l provides. A deb_files rule of the
-// package provides its root_files (ours: rules/private/deb_files.bzl:27);
+// package provides its root_files (ours: rules/private/deb_files.bzl:27),
+// a platform_files rule the files of its src;
 // anything else is what Sources says, by default one file named after the
 // target, as the go_binary and go_cross_binary outputs we ship are
 // (rules_go go/private/rules/cross.bzl:59-64).
@@ -44,6 +49,19 @@ func (p *Package) labelFiles(from *bzl.Rule, l string) ([]srcFile, error) {
 			files[i] = srcFile{label: l, rel: o, base: path.Base(o)}
 		}
 		return files, nil
+	}
+	if name, ok := p.local(l); ok && p.rules[name].Kind() == "platform_files" {
+		// Ours (rules/private/platform_files.bzl): the files of its src,
+		// built for a platform; pkg_files knows them by this label.
+		src, err := p.str(p.rules[name], "src", "")
+		if err != nil {
+			return nil, err
+		}
+		files, err := p.labelFiles(from, src)
+		for i := range files {
+			files[i].label = l
+		}
+		return files, err
 	}
 	parsed, err := label.Parse(l)
 	if err != nil {
@@ -226,4 +244,22 @@ func stripPrefix(p, prefix string) (string, bool) {
 		return "", false
 	}
 	return norm[len(dir):], true
+}
+
+// DebFilesFor returns the variant and platform a deb_files rule renders
+// for: its variant attribute (empty for a protocol without TARGETS) among
+// targets, and its architecture (empty for linux/amd64) among platforms.
+func (p *Package) DebFilesFor(r *bzl.Rule, targets []metadata.Target, platforms []platform.Platform) (metadata.Target, platform.Platform, error) {
+	v := r.AttrString("variant")
+	i := slices.IndexFunc(targets, func(t metadata.Target) bool {
+		return (t.Named && t.Variant.Name == v) || (!t.Named && v == "")
+	})
+	if i < 0 {
+		return metadata.Target{}, platform.Platform{}, p.errorf(r, "deb_files %s renders variant %q, which TARGETS lacks", r.Name(), v)
+	}
+	pl, ok := platform.ByDebian(r.AttrString("architecture"))
+	if !ok || !slices.Contains(platforms, pl) {
+		return metadata.Target{}, platform.Platform{}, p.errorf(r, "deb_files %s renders architecture %q, which is none of the protocol's platforms", r.Name(), r.AttrString("architecture"))
+	}
+	return targets[i], pl, nil
 }

@@ -62,7 +62,7 @@ func TestFreeTextCannotBreakStrFormat(t *testing.T) {
 	}
 	checkFormatted(t, "hostile", pkg, map[string]string{"maintainer": maintainer, "homepage": upstream})
 	checkDebs(t, repo, p, pkg)
-	for _, err := range pkg.CheckManifest(p.Manifest, len(p.Targets)) {
+	for _, err := range pkg.CheckManifest(p.Manifest, len(p.Targets)*len(p.Platforms)) {
 		t.Error(err)
 	}
 	// The description is in the control file, hostile text and all.

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +22,10 @@ type shippingCase struct {
 	protocol *metadata.Protocol
 	// sources are the MANIFEST sources that are directories.
 	sources map[string]packaging.Source
+	// platforms is how many platforms the protocol is built for.
+	platforms int
+	// spec is the committed protocol's spec (its sources), nil for a golden.
+	spec *spec.Protocol
 }
 
 // committedProtocols are the repository's protocols with their committed
@@ -39,7 +42,7 @@ func committedProtocols(t *testing.T) (string, *spec.Repo, []shippingCase) {
 	}
 	var cases []shippingCase
 	for _, p := range repo.Protocols {
-		cases = append(cases, shippingCase{name: p.Dir, build: filepath.Join(root, p.Dir, "BUILD.bazel"), protocol: p.Protocol})
+		cases = append(cases, shippingCase{name: p.Dir, build: filepath.Join(root, p.Dir, "BUILD.bazel"), protocol: p.Protocol, platforms: len(p.Platforms), spec: p})
 	}
 	return root, repo, cases
 }
@@ -72,9 +75,25 @@ func goldenProtocols(t *testing.T) []shippingCase {
 		if err != nil {
 			t.Fatalf("%s: %v", parts[0], err)
 		}
-		cases = append(cases, shippingCase{name: parts[0], build: want, protocol: p, sources: goldenTree[parts[0]]})
+		cases = append(cases, shippingCase{name: parts[0], build: want, protocol: p, sources: goldenTree[parts[0]], platforms: statedPlatforms(t, want)})
 	}
 	return cases
+}
+
+// statedPlatforms counts the platforms a golden BUILD file's
+// forge_platforms directive names, or every platform without one.
+func statedPlatforms(t *testing.T, build string) int {
+	t.Helper()
+	data, err := os.ReadFile(build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "# gazelle:"+spec.PlatformsDirective+" "); ok {
+			return len(strings.Fields(v))
+		}
+	}
+	return len(platform.All())
 }
 
 func load(t *testing.T, c shippingCase) *packaging.Package {
@@ -97,7 +116,7 @@ func TestEveryEntryShipsWithItsMode(t *testing.T) {
 	sawLibrary, sawTree := false, false
 	for _, c := range cases {
 		pkg := load(t, c)
-		for _, err := range pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets)) {
+		for _, err := range pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets)*c.platforms) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 		for _, e := range c.protocol.Manifest {
@@ -126,9 +145,9 @@ func TestDirectoryEntriesKeepExecutablesExecutable(t *testing.T) {
 		pkg := load(t, c)
 		pkg.Sources = map[string]packaging.Source{}
 		for _, e := range c.protocol.Manifest {
-			pkg.Sources[":"+e.Base()] = packaging.Source{Tree: []string{"bin/tool", "lib/", "run"}}
+			pkg.Sources[c.spec.Source(e).String()] = packaging.Source{Tree: []string{"bin/tool", "lib/", "run"}}
 		}
-		for _, err := range pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets)) {
+		for _, err := range pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets)*c.platforms) {
 			t.Errorf("%s as directories: %v", c.name, err)
 		}
 		shipped, err := pkg.ShippedTars()
@@ -190,13 +209,13 @@ func TestCheckReportsMutatedBuildFiles(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			c := cases[0]
 			pkg := load(t, c)
-			if len(pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets))) != 0 {
+			if len(pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets)*c.platforms)) != 0 {
 				t.Fatalf("%s fails the check before the mutation", c.name)
 			}
 			if m.mutate(pkg) == 0 {
 				t.Fatalf("%s: nothing to mutate", c.name)
 			}
-			errs := pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets))
+			errs := pkg.CheckManifest(c.protocol.Manifest, len(c.protocol.Targets)*c.platforms)
 			var all []string
 			for _, err := range errs {
 				all = append(all, err.Error())
@@ -224,22 +243,20 @@ func rendered(t *testing.T, repo *spec.Repo, p *spec.Protocol, pkg *packaging.Pa
 	}
 	files := map[string]string{}
 	for _, r := range pkg.RulesOfKind("deb_files") {
-		variant := r.AttrString("variant")
-		i := slices.IndexFunc(p.Targets, func(t metadata.Target) bool {
-			return (t.Named && t.Variant.Name == variant) || (!t.Named && variant == "")
-		})
-		if i < 0 {
-			t.Fatalf("%s: deb_files %s renders variant %q, which TARGETS lacks", p.Dir, r.Name(), variant)
+		target, pl, err := pkg.DebFilesFor(r, p.Targets, p.Platforms)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, f := range debian.Render(repo, p, p.Targets[i], platform.Default(), opts).Files {
+		for _, f := range debian.Render(repo, p, target, pl, opts).Files {
 			files[":"+r.Name()+"/"+f.Name] = f.Content
 		}
 	}
 	return files
 }
 
-// checkDebs checks that, for each target of p, the pkg_deb writes the
-// control file and conffiles forge render writes, and an xz data member.
+// checkDebs checks that, for each target and platform of p, the pkg_deb
+// writes the control file and conffiles forge render writes, and an xz
+// data member.
 func checkDebs(t *testing.T, repo *spec.Repo, p *spec.Protocol, pkg *packaging.Package) {
 	t.Helper()
 	files := rendered(t, repo, p, pkg)
@@ -260,36 +277,43 @@ func checkDebs(t *testing.T, repo *spec.Repo, p *spec.Protocol, pkg *packaging.P
 		t.Fatal(err)
 	}
 	for _, target := range p.Targets {
-		r := debian.Render(repo, p, target, platform.Default(), opts)
-		d := debs[r.Control.FileName()]
-		if d == nil {
-			t.Errorf("%s: no pkg_deb writes %s", p.Dir, r.Control.FileName())
-			continue
+		for _, pl := range p.Platforms {
+			checkDeb(t, p, debs, debian.Render(repo, p, target, pl, opts))
 		}
-		var control, conffiles string
-		for _, f := range r.Files {
-			switch f.Name {
-			case debian.ControlName:
-				control = f.Content
-			case debian.ConffilesName:
-				conffiles = f.Content
-			}
+	}
+}
+
+// checkDeb checks the pkg_deb of the package r renders.
+func checkDeb(t *testing.T, p *spec.Protocol, debs map[string]*packaging.Deb, r *debian.Package) {
+	t.Helper()
+	d := debs[r.Control.FileName()]
+	if d == nil {
+		t.Errorf("%s: no pkg_deb writes %s", p.Dir, r.Control.FileName())
+		return
+	}
+	var control, conffiles string
+	for _, f := range r.Files {
+		switch f.Name {
+		case debian.ControlName:
+			control = f.Content
+		case debian.ConffilesName:
+			conffiles = f.Content
 		}
-		if got := d.Control(); got != control {
-			t.Errorf("%s %s: pkg_deb writes the control file\n%s\nforge render's control says\n%s", p.Dir, d.Rule, got, control)
-		}
-		if got := d.Control(); got != r.Control.String() {
-			t.Errorf("%s %s: Control.String() differs from what pkg_deb writes", p.Dir, d.Rule)
-		}
-		if d.Conffiles != conffiles {
-			t.Errorf("%s %s: pkg_deb writes conffiles %q, forge render %q", p.Dir, d.Rule, d.Conffiles, conffiles)
-		}
-		if d.Distribution != r.Control.Distribution {
-			t.Errorf("%s %s: .changes distribution %q, want %q", p.Dir, d.Rule, d.Distribution, r.Control.Distribution)
-		}
-		if want := "data." + packaging.DebDataExtension; d.ArMembers[2] != want {
-			t.Errorf("%s %s: data member %s, want %s", p.Dir, d.Rule, d.ArMembers[2], want)
-		}
+	}
+	if got := d.Control(); got != control {
+		t.Errorf("%s %s: pkg_deb writes the control file\n%s\nforge render's control says\n%s", p.Dir, d.Rule, got, control)
+	}
+	if got := d.Control(); got != r.Control.String() {
+		t.Errorf("%s %s: Control.String() differs from what pkg_deb writes", p.Dir, d.Rule)
+	}
+	if d.Conffiles != conffiles {
+		t.Errorf("%s %s: pkg_deb writes conffiles %q, forge render %q", p.Dir, d.Rule, d.Conffiles, conffiles)
+	}
+	if d.Distribution != r.Control.Distribution {
+		t.Errorf("%s %s: .changes distribution %q, want %q", p.Dir, d.Rule, d.Distribution, r.Control.Distribution)
+	}
+	if want := "data." + packaging.DebDataExtension; d.ArMembers[2] != want {
+		t.Errorf("%s %s: data member %s, want %s", p.Dir, d.Rule, d.ArMembers[2], want)
 	}
 }
 
