@@ -492,7 +492,8 @@ func TestCIOK(t *testing.T) {
 }
 
 // bazelStandIn logs every call and answers cquery --output=files with a
-// file it writes under the machine's temp directory.
+// file it writes under the machine's temp directory, two for an archive or
+// deb filegroup (one per platform).
 func bazelStandIn(t *testing.T, m *machine) string {
 	t.Helper()
 	log := m.logger(t, "bazel")
@@ -503,8 +504,11 @@ cquery)
   for last; do :; done
   mkdir -p %[2]q
   name=${last##*:}
-  case "$name" in *.digest) echo sha256:0123 > %[2]q/"$name" ;; *) echo "$name" > %[2]q/"$name" ;; esac
-  echo %[2]q/"$name" ;;
+  case "$name" in
+  *.digest) echo sha256:0123 > %[2]q/"$name"; echo %[2]q/"$name" ;;
+  archive*|deb*) for p in linux_amd64 linux_arm64; do echo "$name" > %[2]q/"${name}_$p"; echo %[2]q/"${name}_$p"; done ;;
+  *) echo "$name" > %[2]q/"$name"; echo %[2]q/"$name" ;;
+  esac ;;
 esac
 `, log, out))
 	return log
@@ -538,7 +542,8 @@ func TestStagingSteps(t *testing.T) {
 		t.Errorf("bazel calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	dist := readDir(t, filepath.Join(m.temp, "dist"))
-	if want := map[string]string{"digest": "sha256:0123\n", "archive_static": "archive_static\n", "deb_static": "deb_static\n", "commit": strings.Repeat("c", 40) + "\n"}; !reflect.DeepEqual(dist, want) {
+	if want := map[string]string{"digest": "sha256:0123\n", "archive_static_linux_amd64": "archive_static\n", "archive_static_linux_arm64": "archive_static\n",
+		"deb_static_linux_amd64": "deb_static\n", "deb_static_linux_arm64": "deb_static\n", "commit": strings.Repeat("c", 40) + "\n"}; !reflect.DeepEqual(dist, want) {
 		t.Errorf("handed on %v, want %v", dist, want)
 	}
 }
@@ -612,7 +617,9 @@ func TestReleaseStep(t *testing.T) {
 	s := loadStep(t, "release.yaml", "release", "publish and release")
 	env := map[string]string{
 		"GH_TOKEN": "token", "NAME": "beta-static-v2.0.0", "PROTOCOL": "beta", "TARGET": "static",
-		"ARCHIVE": "beta-static-v2.0.0.tar.gz", "DEB": "beta_2.0.0+static_amd64.deb", "COMMIT": strings.Repeat("d", 40),
+		"PLATFORMS": "linux/amd64 linux/arm64",
+		"ARCHIVES":  "beta-static-v2.0.0.tar.gz beta-static-v2.0.0-linux-arm64.tar.gz",
+		"DEBS":      "beta_2.0.0+static_amd64.deb beta_2.0.0+static_arm64.deb", "COMMIT": strings.Repeat("d", 40),
 		"FORGE_S3_BUCKET": "bucket", "FORGE_S3_ENDPOINT": "", "AWS_REGION": "eu", "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret",
 	}
 	for _, exists := range []bool{true, false} {
@@ -624,10 +631,13 @@ func TestReleaseStep(t *testing.T) {
 			if err := os.MkdirAll(dist, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if out, err := exec.Command("tar", "-czf", filepath.Join(dist, env["ARCHIVE"]), "-C", bin, "beta").CombinedOutput(); err != nil {
-				t.Fatalf("%v\n%s", err, out)
+			archives, debs := strings.Fields(env["ARCHIVES"]), strings.Fields(env["DEBS"])
+			for i := range archives {
+				if out, err := exec.Command("tar", "-czf", filepath.Join(dist, archives[i]), "-C", bin, "beta").CombinedOutput(); err != nil {
+					t.Fatalf("%v\n%s", err, out)
+				}
+				writeFile(t, filepath.Join(dist, debs[i]), "deb")
 			}
-			writeFile(t, filepath.Join(dist, env["DEB"]), "deb")
 			ghLog, forgeLog := m.logger(t, "gh"), m.logger(t, "forge")
 			view := "exit 1"
 			if exists {
@@ -648,12 +658,14 @@ func TestReleaseStep(t *testing.T) {
 				}
 				return
 			}
-			wantForge := "publish -protocol beta -target static -archive " + filepath.Join(dist, env["ARCHIVE"]) + " bucket=bucket\n"
+			wantForge := "publish -protocol beta -target static -platform linux/amd64 -archive " + filepath.Join(dist, archives[0]) + " bucket=bucket\n" +
+				"publish -protocol beta -target static -platform linux/arm64 -archive " + filepath.Join(dist, archives[1]) + " bucket=bucket\n"
 			if string(forge) != wantForge {
 				t.Errorf("forge %q, want %q", forge, wantForge)
 			}
 			wantGH := view + "release create beta-static-v2.0.0 --repo owner/repo --target " + env["COMMIT"] + " --latest=false --title beta-static-v2.0.0 --notes Built from " + env["COMMIT"] + ". " +
-				filepath.Join(dist, env["ARCHIVE"]) + " " + filepath.Join(dist, env["DEB"]) + " " + filepath.Join(dist, "bin/beta") + "\n"
+				filepath.Join(dist, archives[0]) + " " + filepath.Join(dist, debs[0]) + " " + filepath.Join(dist, "assets/beta") + " " +
+				filepath.Join(dist, archives[1]) + " " + filepath.Join(dist, debs[1]) + " " + filepath.Join(dist, "assets/beta-linux-arm64") + "\n"
 			if string(gh) != wantGH {
 				t.Errorf("gh:\n%s\nwant:\n%s", gh, wantGH)
 			}

@@ -12,8 +12,9 @@ import (
 type Variant struct {
 	// Name is what a TARGETS line says, and the prefix of the image tag.
 	Name string
-	// Base is the repository that MODULE.bazel's oci.pull creates for the
-	// image's base; the generated oci_image uses "@<Base>".
+	// Base is the name of MODULE.bazel's oci.pull of the image's base;
+	// each platform's image starts from its repository of it
+	// (platform.Platform.BaseRepository).
 	Base string
 	// Distribution is the release codename written into the .deb.
 	Distribution string
@@ -23,31 +24,6 @@ type Variant struct {
 	// Doc says in one line what the variant is for; forge prints it when a
 	// TARGETS line names an unknown variant.
 	Doc string
-}
-
-// Platform is the platform every image, archive and .deb is built for, as
-// oci.pull names it in a repository name: "<os>_<arch>".
-const Platform = "linux_amd64"
-
-// Constraints are the constraint values of a platform ("<os>_<arch>") in
-// the platforms module: what a test that runs the platform's binaries on
-// the host declares in target_compatible_with, so that Bazel skips it on
-// other hosts and says so.
-func Constraints(platform string) []string {
-	os, arch, _ := strings.Cut(platform, "_")
-	cpu := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[arch]
-	if cpu == "" {
-		cpu = arch
-	}
-	return []string{"@platforms//os:" + os, "@platforms//cpu:" + cpu}
-}
-
-// BaseRepository is the repository of the variant's base image for one
-// platform: oci.pull creates "<name>_<os>_<arch>" per platform it lists
-// (rules_oci 2.3.2 oci/extensions.bzl) beside "<name>", an alias that
-// selects on the target CPU alone.
-func (v Variant) BaseRepository(platform string) string {
-	return v.Base + "_" + platform
 }
 
 // The distroless images are pinned once, in MODULE.bazel; these are the names
