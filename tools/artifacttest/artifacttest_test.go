@@ -50,7 +50,11 @@ func assembleStubbed(t *testing.T, mutate func(*packaging.Package)) []shipped {
 			if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			files[assemble.SourceLabel(p, e)] = file
+			// A script runs on any host, so every platform's
+			// artifacts are checked with it.
+			for _, pl := range p.Platforms {
+				files[assemble.SourceKey(pl, assemble.SourceLabel(p, e))] = file
+			}
 		}
 	}
 	var all []shipped
@@ -71,8 +75,8 @@ func assembleStubbed(t *testing.T, mutate func(*packaging.Package)) []shipped {
 			t.Fatal(err)
 		}
 		for _, v := range variants {
-			rendered := filepath.Join(out, "rendered", p.Name, v.Target.Variant.Name)
-			if err := debian.Render(repo, p, v.Target, opts).Write(rendered); err != nil {
+			rendered := filepath.Join(out, "rendered", p.Name, v.Target.Variant.Name, v.Platform.Name)
+			if err := debian.Render(repo, p, v.Target, v.Platform, opts).Write(rendered); err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, shipped{p, v, rendered})
@@ -97,7 +101,7 @@ func layerRun(t *testing.T, s shipped) artifacttest.LayerRun {
 
 func TestCommittedArtifactsPass(t *testing.T) {
 	for _, s := range assembleStubbed(t, nil) {
-		name := s.p.Name + "/" + s.v.Target.Variant.Name
+		name := s.p.Name + "/" + s.v.Target.Variant.Name + "/" + s.v.Platform.Name
 		if _, err := artifacttest.RunLayer(layerRun(t, s)); err != nil {
 			t.Errorf("%s: layer run: %v", name, err)
 		}
@@ -111,7 +115,7 @@ func TestCommittedArtifactsPass(t *testing.T) {
 // must fail, naming the mode.
 func TestExecutablesShipped0644Fail(t *testing.T) {
 	for _, s := range assembleStubbed(t, dropAttributes) {
-		name := s.p.Name + "/" + s.v.Target.Variant.Name
+		name := s.p.Name + "/" + s.v.Target.Variant.Name + "/" + s.v.Platform.Name
 		_, err := artifacttest.RunLayer(layerRun(t, s))
 		if err == nil || !strings.Contains(err.Error(), "cannot execute") {
 			t.Errorf("%s: layer run of a 0644 entrypoint: %v, want \"cannot execute\"", name, err)

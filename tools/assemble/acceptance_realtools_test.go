@@ -378,7 +378,11 @@ func runGeneratedTests(t *testing.T, repo *spec.Repo, s shipped) []error {
 		return []error{fmt.Errorf("%s: no run_test%s or deb_test%s", s.p.Dir, suffix, suffix)}
 	}
 	var errs []error
-	if out, err := artifacttest.RunLayer(artifacttest.LayerRun{
+	if !s.v.Platform.Native() {
+		// Bazel skips it on this host too (target_compatible_with);
+		// runImage ran this layer's entrypoint under qemu.
+		t.Logf("%s: not run on this host, as under bazel test", run.Name())
+	} else if out, err := artifacttest.RunLayer(artifacttest.LayerRun{
 		Layer:        s.v.Image.Layers[0].Path,
 		Entrypoint:   run.AttrStrings("entrypoint"),
 		VersionArgs:  run.AttrStrings("version_args"),
@@ -395,7 +399,7 @@ func runGeneratedTests(t *testing.T, repo *spec.Repo, s shipped) []error {
 		return append(errs, err)
 	}
 	rendered := t.TempDir()
-	if err := debian.Render(repo, s.p, s.v.Target, opts).Write(rendered); err != nil {
+	if err := debian.Render(repo, s.p, s.v.Target, s.v.Platform, opts).Write(rendered); err != nil {
 		return append(errs, err)
 	}
 	for _, err := range artifacttest.CheckDeb(s.v.Deb.Path, rendered) {
