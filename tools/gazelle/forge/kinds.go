@@ -67,7 +67,7 @@ var kinds = map[string]rule.KindInfo{
 	},
 	"container_structure_test": {
 		NonEmptyAttrs:  set("image", "configs"),
-		MergeableAttrs: set("image", "configs", "driver"),
+		MergeableAttrs: set("image", "configs", "driver", "platform"),
 	},
 	"layer_run_test": {
 		NonEmptyAttrs:  set("layer"),
