@@ -303,7 +303,7 @@ func SourceLabel(p *spec.Protocol, e metadata.Entry) string {
 
 // Size is the size of one file a protocol variant ships or is built from.
 type Size struct {
-	Protocol, Variant string
+	Protocol, Variant, Platform string
 	// Artifact is "binary", "layer", "archive" or "deb".
 	Artifact string
 	File     string
@@ -335,7 +335,7 @@ func Repository(repo *spec.Repo, out string) ([]Size, error) {
 				if err != nil {
 					return err
 				}
-				sizes = append(sizes, Size{p.Name, v.Target.Variant.Name, artifact, filepath.Base(file), fi.Size()})
+				sizes = append(sizes, Size{p.Name, v.Target.Variant.Name, v.Platform.Name, artifact, filepath.Base(file), fi.Size()})
 				return nil
 			}
 			for _, b := range bins {

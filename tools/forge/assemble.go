@@ -30,7 +30,7 @@ func runAssemble(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, s := range sizes {
-		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%d\n", s.Protocol, s.Variant, s.Artifact, s.File, s.Bytes)
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%d\n", s.Protocol, s.Variant, s.Platform, s.Artifact, s.File, s.Bytes)
 	}
 	return nil
 }
