@@ -47,12 +47,12 @@ func TestReviewFindingsAreReported(t *testing.T) {
 		{
 			name:   "F2 no go-bitfield override",
 			mutate: func(m string) string { return dropOverride(t, m, "github.com/OffchainLabs/go-bitfield") },
-			want:   []string{`protocols/geth/BUILD.bazel:`, `//protocols/geth:geth -> @com_github_ethereum_go_ethereum//cmd/geth:geth -> `, `-> @com_github_offchainlabs_go_bitfield//:go-bitfield: no target "go-bitfield" in @com_github_offchainlabs_go_bitfield//:BUILD.bazel (the module ships its own BUILD file; build_file_generation "auto" keeps it)`},
+			want:   []string{`protocols/geth/BUILD.bazel:`, `//protocols/geth:files_geth_linux_amd64 -> @com_github_ethereum_go_ethereum//cmd/geth:geth -> `, `-> @com_github_offchainlabs_go_bitfield//:go-bitfield: no target "go-bitfield" in @com_github_offchainlabs_go_bitfield//:BUILD.bazel (the module ships its own BUILD file; build_file_generation "auto" keeps it)`},
 		},
 		{
 			name:   "F3 no cometbft proto disable",
 			mutate: func(m string) string { return dropOverride(t, m, "github.com/cometbft/cometbft") },
-			want:   []string{`protocols/cometbft/BUILD.bazel:`, `//protocols/cometbft:cometbft -> @com_github_cometbft_cometbft//cmd/cometbft:cometbft -> `, `is a go_proto_library: it needs protoc`},
+			want:   []string{`protocols/cometbft/BUILD.bazel:`, `//protocols/cometbft:files_cometbft_linux_amd64 -> @com_github_cometbft_cometbft//cmd/cometbft:cometbft -> `, `is a go_proto_library: it needs protoc`},
 		},
 		{
 			name:   "F4 no safeopen override",
@@ -98,7 +98,7 @@ func TestReviewedModuleFileFails(t *testing.T) {
 		`//protocols/gnoland:gnoland -> @com_github_gnolang_gno//gno.land/cmd/gnoland:gnoland_lib: not visible`,
 		`//protocols/op-geth:geth -> @op_geth__com_github_ethereum_go_ethereum//cmd/geth:geth_lib: not visible`,
 		`-> @com_github_offchainlabs_go_bitfield//:go-bitfield: no target "go-bitfield"`,
-		`//protocols/cometbft:cometbft -> @com_github_cometbft_cometbft//cmd/cometbft:cometbft -> `,
+		`//protocols/cometbft:files_cometbft_linux_amd64 -> @com_github_cometbft_cometbft//cmd/cometbft:cometbft -> `,
 		`-> @com_github_google_safeopen//:safeopen -> @go_sys//unix:unix: no repository visible as @go_sys`,
 	})
 }
