@@ -23,9 +23,11 @@ type protocol struct {
 // lines 25%, one with a comment 25%; VERSION plain, release/..., -dev, or
 // absent (6%); a systemd.conf drop-in 5%. An entry's source is a file
 // named after its basename in the package (37%), a forge_source to a file
-// in bin/ or lib/ (34%), a hand-written filegroup (10%) or a hand-written
-// go_cross_binary of the btcd that go.mod pins (19%; a protocol whose
-// service is one has btcd's VERSION, so that the drift check passes).
+// in bin/ or lib/ (34%), a hand-written filegroup (10%) or a forge_source
+// to upstream's go_binary of the btcd that go.mod pins (19%; a protocol
+// whose service is one has btcd's VERSION, so that the drift check passes).
+// A protocol with any source rules_go does not build states its platforms
+// (forge_platforms), as forge check wants: the scripts suit both.
 var variants = []string{"static", "glibc", "bionic", "focal", "jammy"}
 
 // btcdVersion is the version go.mod pins of github.com/btcsuite/btcd.
@@ -144,7 +146,6 @@ func synth(i int) *protocol {
 
 	// The hand-written part of the BUILD file.
 	var directives, rules []string
-	loadsGo := false
 	if r.Float64() < 0.30 {
 		directives = append(directives, "# gazelle:forge_upstream https://example.invalid/"+name)
 	}
@@ -154,8 +155,13 @@ func synth(i int) *protocol {
 	if r.Float64() < 0.10 {
 		directives = append(directives, "# gazelle:forge_enable_service true")
 	}
+	stated := false
 	for _, e := range entries {
 		b := e.base()
+		if e.src != goSource && !stated {
+			stated = true
+			directives = append(directives, "# gazelle:forge_platforms linux/amd64 linux/arm64")
+		}
 		switch e.src {
 		case fileSource:
 			p.files[b] = "#!/bin/sh\necho " + b + "\n"
@@ -170,18 +176,14 @@ func synth(i int) *protocol {
 			p.files["prebuilt/"+b] = "prebuilt " + b + "\n"
 			rules = append(rules, fmt.Sprintf("filegroup(\n    name = %q,\n    srcs = [%q],\n)\n", b, "prebuilt/"+b))
 		case goSource:
-			loadsGo = true
 			target := "@com_github_btcsuite_btcd//cmd/btcctl"
 			if e == service {
 				target = "@com_github_btcsuite_btcd//:btcd"
 			}
-			rules = append(rules, fmt.Sprintf("go_cross_binary(\n    name = %q,\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = %q,\n)\n", b, target))
+			directives = append(directives, fmt.Sprintf("# gazelle:forge_source %s %s", e.path, target))
 		}
 	}
 	var build strings.Builder
-	if loadsGo {
-		build.WriteString("load(\"@rules_go//go:def.bzl\", \"go_cross_binary\")\n\n")
-	}
 	if len(directives) > 0 {
 		build.WriteString(strings.Join(directives, "\n") + "\n")
 	}
