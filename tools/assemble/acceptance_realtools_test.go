@@ -506,8 +506,18 @@ func runForeignDeb(t *testing.T, s shipped) []error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return []error{err}
 	}
+	// A home of the user's own, where a Cosmos chain writes its
+	// configuration, as runArchive gives it.
+	home, err := os.MkdirTemp("", "forge-home-")
+	if err != nil {
+		return []error{err}
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	if err := os.Chown(home, nobody, nobody); err != nil {
+		return []error{err}
+	}
 	argv := s.v.Platform.Command(filepath.Join(dir, s.p.Service.Path), s.p.VersionArgs...)
-	run, err := runAs(nobody, nobody, dir, dir, argv[0], argv[1:]...)
+	run, err := runAs(nobody, nobody, home, dir, argv[0], argv[1:]...)
 	what := fmt.Sprintf("deb %s: %s as uid %d", filepath.Base(s.v.Deb.Path), strings.Join(argv, " "), nobody)
 	if err := printsVersion(t, s.p, what, run, err); err != nil {
 		return []error{err}
