@@ -112,11 +112,15 @@ func staleRules(f *rule.File, generated map[string]string) []*rule.Rule {
 	for _, r := range f.Rules {
 		if generated[r.Name()] != r.Kind() && wasGenerated(r) {
 			e := rule.NewRule(r.Kind(), r.Name())
-			if r.Kind() == "pkg_files" {
-				// Gazelle merges an empty rule into the old one before
-				// deleting it, and cannot merge nothing into the
-				// pkg_attributes call: it would log so.
-				e.SetAttr("attributes", fileAttributes{})
+			// Gazelle merges an empty rule into the old one and deletes
+			// it once its non-empty attributes are gone. It cannot merge
+			// nothing into a select() or a call (it logs so and keeps the
+			// attribute, and with it the rule), so each attribute is
+			// given a value that merges itself away.
+			for _, key := range r.AttrKeys() {
+				if key != "name" {
+					e.SetAttr(key, dropped{})
+				}
 			}
 			empty = append(empty, e)
 		}
@@ -355,6 +359,15 @@ func (a fileAttributes) BzlExpr() bzl.Expr {
 }
 
 func (a fileAttributes) Merge(bzl.Expr) bzl.Expr { return a.BzlExpr() }
+
+// dropped is the value of a stale rule's attribute: merged into the
+// file's value, whatever its shape, it deletes it (a nil merge result).
+// Its expression is a list so that gazelle, which copies scalars over
+// without asking, asks it to merge.
+type dropped struct{}
+
+func (dropped) BzlExpr() bzl.Expr       { return &bzl.ListExpr{} }
+func (dropped) Merge(bzl.Expr) bzl.Expr { return nil }
 
 func labels(rules []*rule.Rule) []string {
 	out := make([]string, len(rules))
