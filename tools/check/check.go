@@ -213,7 +213,8 @@ func resolves(root string, loading *loadcheck.Result, p *spec.Protocol, l label.
 // (its transition overrides the one forge builds each platform's files
 // with, so every platform would ship the same binary), and, in a protocol
 // that does not state its platforms, a source rules_go does not build from
-// a pinned module (forge cannot tell which platforms its files suit).
+// a pinned module (forge cannot tell which platforms its files suit); and
+// a source that asks for cgo, which those platforms do not have.
 func platformSources(repo *spec.Repo, bins []gosource.Binary) metadata.ErrorList {
 	built := map[string]gosource.Binary{}
 	for _, b := range bins {
@@ -228,6 +229,9 @@ func platformSources(repo *spec.Repo, bins []gosource.Binary) metadata.ErrorList
 			case ok && b.Pinned != "":
 				at.Msg = fmt.Sprintf("%s: its source %s sets %s, which fixes the platform it is built for: forge builds it for each of %s with a platform transition, which that overrides; drop the attribute (or map the entry to upstream's go_binary with `# gazelle:%s %s LABEL`)",
 					e.Path, p.Source(e), b.Pinned, platformList(p), spec.SourceDirective, e.Path)
+			case ok && b.CgoAttr != "":
+				at.Msg = fmt.Sprintf("%s: its source %s sets %s, which asks for cgo: forge builds it for each of %s on rules_go's linux_<arch> platforms, which have no cgo, and rules_go fails the analysis of a cgo binary there; drop the attribute",
+					e.Path, p.Source(e), b.CgoAttr, platformList(p))
 			case !ok && !p.PlatformsStated:
 				at.Msg = fmt.Sprintf("%s: its source %s is not built by rules_go from a module go.mod pins, so forge cannot tell which platforms its files are for: state them in %s's BUILD file with `# gazelle:%s %s` (the platforms its files suit)",
 					e.Path, p.Source(e), p.Name, spec.PlatformsDirective, platform.Default().OCI)

@@ -216,12 +216,14 @@ func appendFile(t *testing.T, name, content string) {
 }
 
 // A source rule that fixes its platform would give every platform the same
-// binary, and files rules_go does not build need their platforms stated:
-// both are errors at the entry's MANIFEST line.
+// binary, one that asks for cgo has no C toolchain on the platforms forge
+// builds for, and files rules_go does not build need their platforms
+// stated: each is an error at the entry's MANIFEST line.
 func TestCheckRefusesSourcesForgeCannotBuildPerPlatform(t *testing.T) {
 	root := checkWorkspace(t, nil)
-	build := "load(\"@rules_go//go:def.bzl\", \"go_cross_binary\")\n\n# gazelle:forge_source /usr/local/bin/clef //protocols/geth:genesis.json\n\n" +
-		"go_cross_binary(\n    name = \"geth\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n"
+	build := "load(\"@rules_go//go:def.bzl\", \"go_binary\", \"go_cross_binary\")\n\n" +
+		"go_cross_binary(\n    name = \"geth\",\n    platform = \"@rules_go//go/toolchain:linux_amd64\",\n    target = \"@com_github_ethereum_go_ethereum//cmd/geth\",\n)\n\n" +
+		"go_binary(\n    name = \"clef\",\n    embed = [\"@com_github_ethereum_go_ethereum//cmd/clef:clef_lib\"],\n    race = \"on\",\n)\n"
 	write(t, filepath.Join(root, "protocols/geth/BUILD.bazel"), build)
 	write(t, filepath.Join(root, "protocols/geth/VERSION"), "v1.17.10\n")
 	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
@@ -230,8 +232,8 @@ func TestCheckRefusesSourcesForgeCannotBuildPerPlatform(t *testing.T) {
 	code, _, stderr := runForge("check", "-repo_root", root)
 	want := []string{
 		"protocols/geth/MANIFEST:1: /usr/local/bin/geth: its source :geth sets platform, which fixes the platform it is built for: forge builds it for each of linux/amd64, linux/arm64 with a platform transition",
-		"protocols/geth/MANIFEST:2: /usr/local/bin/clef: its source //protocols/geth:genesis.json is not built by rules_go from a module go.mod pins, so forge cannot tell which platforms its files are for: state them in geth's BUILD file with `# gazelle:forge_platforms linux/amd64`",
-		"protocols/geth/MANIFEST:3: /usr/local/share/geth/genesis.json: its source :genesis.json is not built by rules_go",
+		"protocols/geth/MANIFEST:2: /usr/local/bin/clef: its source :clef sets race = \"on\", which asks for cgo: forge builds it for each of linux/amd64, linux/arm64 on rules_go's linux_<arch> platforms, which have no cgo",
+		"protocols/geth/MANIFEST:3: /usr/local/share/geth/genesis.json: its source :genesis.json is not built by rules_go from a module go.mod pins, so forge cannot tell which platforms its files are for: state them in geth's BUILD file with `# gazelle:forge_platforms linux/amd64`",
 	}
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)

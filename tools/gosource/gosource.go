@@ -43,8 +43,15 @@ type Binary struct {
 	// that pins it: "" for the root module, the protocol's directory for a
 	// protocol with a go.mod of its own.
 	Dir string
-	// Cgo is the CGO_ENABLED setting rules_go builds it with.
+	// Cgo is the CGO_ENABLED setting the source rule asks rules_go for.
 	Cgo bool
+	// CgoAttr names the go_binary attribute that asks for cgo: pure
+	// "off", or race or msan "on", which turn pure off (rules_go
+	// go/private/rules/transition.bzl:94-103). On rules_go's linux_<arch>
+	// platforms, which forge builds each platform's files on and which
+	// carry cgo_off, such a binary has no C toolchain and rules_go fails
+	// its analysis (go/private/context.bzl:650-652): forge check refuses it.
+	CgoAttr string
 	// XDefs are the go_binary's x_defs: -X linker flags, such as the
 	// version string a release build stamps.
 	XDefs map[string]string
@@ -309,7 +316,12 @@ func binaryOf(p *spec.Protocol, e metadata.Entry, rules map[string]*rule.Rule) (
 		}
 		// rules_go's platforms without cgo (the cgo_off constraint)
 		// leave pure "auto" pure; only "off" asks for cgo.
-		b.Cgo = r.AttrString("pure") == "off"
+		for _, attr := range []struct{ name, value string }{{"pure", "off"}, {"race", "on"}, {"msan", "on"}} {
+			if r.AttrString(attr.name) == attr.value && b.CgoAttr == "" {
+				b.CgoAttr = fmt.Sprintf("%s = %q", attr.name, attr.value)
+			}
+		}
+		b.Cgo = b.CgoAttr != ""
 		b.XDefs = stringDict(r.Attr("x_defs"))
 		b.LinkOpts = r.AttrStrings("gc_linkopts")
 		for _, attr := range []string{"goos", "goarch"} {

@@ -180,11 +180,11 @@ go_binary(
 	}
 	var got []string
 	for _, b := range bins {
-		got = append(got, fmt.Sprintf("%s %s cgo=%v pinned=%q", b.Entry.Base(), b.Package, b.Cgo, b.Pinned))
+		got = append(got, fmt.Sprintf("%s %s cgo=%v (%s) pinned=%q", b.Entry.Base(), b.Package, b.Cgo, b.CgoAttr, b.Pinned))
 	}
 	want := []string{
-		`btcctl github.com/btcsuite/btcd/cmd/btcctl cgo=true pinned="goos"`,
-		`btcd github.com/btcsuite/btcd cgo=false pinned=""`,
+		`btcctl github.com/btcsuite/btcd/cmd/btcctl cgo=true (pure = "off") pinned="goos"`,
+		`btcd github.com/btcsuite/btcd cgo=false () pinned=""`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("binaries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
