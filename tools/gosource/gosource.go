@@ -50,7 +50,8 @@ type Binary struct {
 	// go/private/rules/transition.bzl:94-103). On rules_go's linux_<arch>
 	// platforms, which forge builds each platform's files on and which
 	// carry cgo_off, such a binary has no C toolchain and rules_go fails
-	// its analysis (go/private/context.bzl:650-652): forge check refuses it.
+	// its analysis (go/private/context.bzl:656-658, go/private/mode.bzl:63-67,
+	// v0.64.2): forge check refuses it.
 	CgoAttr string
 	// XDefs are the go_binary's x_defs: -X linker flags, such as the
 	// version string a release build stamps.
