@@ -9,6 +9,7 @@ require (
 	github.com/bazel-contrib/bazel-gazelle/v2 v2.0.0-3
 	github.com/bazelbuild/bazel-gazelle v0.53.0
 	github.com/bazelbuild/buildtools v0.0.0-20260904073137-eaa4d125b423
+	github.com/bluekeyes/go-gitdiff v0.9.0
 	github.com/johannesboyne/gofakes3 v1.2.0
 	github.com/rhysd/actionlint v1.7.12
 	github.com/ulikunitz/xz v0.5.17

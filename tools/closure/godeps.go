@@ -33,6 +33,9 @@ type goRepo struct {
 	directives []string
 	generation string // auto, on, off or clean
 	extraArgs  []string
+	// patches are a module_override's, applied after gazelle ran
+	// (go_repository.bzl:417-418), in order.
+	patches []patchFile
 }
 
 // fetchPath is the module go_repository downloads (go_repository.bzl:227).
@@ -159,6 +162,7 @@ func (m *module) resolve(root string, u *usage) {
 	otherOverrides := map[string]int{} // module_override, archive_override: line
 	var defaults *overrideTag
 	repoNames := map[string]string{}
+	patches := map[string][]patchFile{}
 	var moduleTags []modTag
 	for _, t := range u.tags {
 		p := t.str("path")
@@ -191,8 +195,17 @@ func (m *module) resolve(root string, u *usage) {
 			if n := t.str("repo_name"); n != "" {
 				repoNames[p] = n
 			}
-			if len(t.list("patches")) > 0 || len(t.list("patch_cmds")) > 0 {
-				errf(t.line, "module_override of %s patches the repository after gazelle, which this check does not do", p)
+			if len(t.list("patch_cmds")) > 0 {
+				errf(t.line, "module_override of %s: patch_cmds run shell commands in the repository, which this check does not do", p)
+			}
+			strip, _ := t.attrs["patch_strip"].(int)
+			for _, l := range t.list("patches") {
+				pf, err := m.readPatch(l, strip, t.line)
+				if err != nil {
+					errf(t.line, "module_override of %s: %v", p, err)
+					continue
+				}
+				patches[p] = append(patches[p], pf)
 			}
 		case "gazelle_default_attributes":
 			defaults = &overrideTag{line: t.line, attrs: t.attrs, directives: t.list("directives")}
@@ -370,6 +383,7 @@ func (m *module) resolve(root string, u *usage) {
 			directives: overrideOrDefault(gazelleOverrides, defaults, defaultDirectives, p, []string(nil), "directives"),
 			generation: overrideOrDefault(gazelleOverrides, defaults, defaultBuildFileGeneration, p, "auto", "build_file_generation"),
 			extraArgs:  overrideOrDefault(gazelleOverrides, defaults, defaultBuildExtraArgs, p, []string(nil), "build_extra_args"),
+			patches:    patches[p],
 		}
 		if r.localPath != "" {
 			g.localPath = r.localPath

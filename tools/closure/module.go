@@ -24,6 +24,10 @@ type module struct {
 	// extension's repository).
 	visible map[string]repoRef
 	errs    metadata.ErrorList
+	// ccToolchain names the bazel_dep whose C/C++ toolchains MODULE.bazel
+	// registers, or is empty: without one, a cc_* rule in a go_deps
+	// repository needs the host's compiler.
+	ccToolchain string
 	// ours reads the main repository's files (and notes what it read).
 	ours *mainRepo
 }
@@ -118,6 +122,14 @@ func readModule(ours *mainRepo) (*module, error) {
 			proxies[target] = rootUsage
 		case "use_repo":
 			useRepos = append(useRepos, call)
+		case "register_toolchains":
+			for _, a := range call.Args {
+				if lit, ok := a.(*syntax.Literal); ok {
+					if l, ok := lit.Value.(string); ok && ccToolchainRepos[repoOfLabel(l)] != "" {
+						m.ccToolchain = ccToolchainRepos[repoOfLabel(l)]
+					}
+				}
+			}
 		default:
 			dot, isDot := call.Fn.(*syntax.DotExpr)
 			if !isDot {
@@ -154,6 +166,23 @@ func readModule(ours *mainRepo) (*module, error) {
 		m.useRepo(call, proxies)
 	}
 	return m, nil
+}
+
+// ccToolchainRepos are the repositories of C/C++ toolchains from the
+// registry that the check knows, with the module that creates them:
+// hermetic_cc_toolchain's zig_sdk (toolchain/ext.bzl), whose
+// toolchain/BUILD declares cc toolchains by platform and glibc.
+var ccToolchainRepos = map[string]string{"zig_sdk": "hermetic_cc_toolchain"}
+
+// repoOfLabel is the apparent repository a label names, "" for the main
+// repository.
+func repoOfLabel(l string) string {
+	rest, ok := strings.CutPrefix(l, "@")
+	if !ok {
+		return ""
+	}
+	repo, _, _ := strings.Cut(rest, "//")
+	return repo
 }
 
 // isGoDeps says whether a use_extension call names gazelle's go_deps.

@@ -178,6 +178,7 @@ func cacheKey(r *goRepo) string {
 		{r.name, r.importpath, r.fetchPath(), r.version, r.sum, r.generation},
 		r.directives,
 		r.extraArgs,
+		patchKey(r.patches),
 		gazelleArgs(r, "REPO", "CONFIG"),
 	} {
 		fmt.Fprintf(h, "%q\n", part)
@@ -279,7 +280,8 @@ func (rs *repositories) prepare(r *goRepo, entry string) (*prepared, error) {
 	info.Gazelle = r.generation == "on" || r.generation == "clean" || existing == "" && r.generation == "auto"
 	dir := srcDir
 	var gazelleLog []byte
-	if info.Gazelle {
+	// gazelle and patches change the repository: they work on a copy.
+	if info.Gazelle || len(r.patches) > 0 {
 		dir = filepath.Join(work, "external", r.name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
@@ -287,6 +289,8 @@ func (rs *repositories) prepare(r *goRepo, entry string) (*prepared, error) {
 		if err := copyTree(dir, srcDir); err != nil {
 			return nil, err
 		}
+	}
+	if info.Gazelle {
 		if r.generation == "clean" {
 			if err := cleanBuildFiles(dir); err != nil {
 				return nil, err
@@ -316,6 +320,17 @@ func (rs *repositories) prepare(r *goRepo, entry string) (*prepared, error) {
 			return nil, fmt.Errorf("go_repository fails to generate BUILD files for %s: %v\n%s", r.importpath, err, gazelleLog)
 		}
 		rs.gazelle++
+	}
+	// go_repository.bzl:417-418: the patches, after gazelle and before
+	// the package information, which goes into the patched root file.
+	if err := applyPatches(dir, r.patches); err != nil {
+		return nil, fmt.Errorf("go_repository fails to patch %s: %v", r.importpath, err)
+	}
+	if info.Gazelle {
+		buildFile := rootBuildFile(dir)
+		if buildFile == "" {
+			buildFile = buildFileNames[0]
+		}
 		if err := addPackageInfo(dir, buildFile, r); err != nil {
 			return nil, err
 		}

@@ -126,6 +126,10 @@ var followed = map[string][]string{
 	"go_source":       {"deps", "embed", "srcs", "cdeps"},
 	"go_cross_binary": {"target"},
 	"alias":           {"actual"},
+	// Followed only where a C/C++ toolchain is registered (ccKinds).
+	"cc_library": {"deps", "srcs", "hdrs", "implementation_deps"},
+	"cc_binary":  {"deps", "srcs"},
+	"cc_import":  {"deps"},
 	// Ours (rules/private/platform_files.bzl): a MANIFEST entry's source
 	// built for one platform, upstream's go_binary for most protocols.
 	"platform_files": {"src"},
@@ -146,9 +150,14 @@ var codegen = map[string]string{
 	"genrule":           "runs a genrule's command at build time",
 	"cc_library":        "needs a C/C++ toolchain",
 	"cc_binary":         "needs a C/C++ toolchain",
-	"cc_import":         "needs a C/C++ toolchain",
+	"cc_import":         "needs a C/C++ toolchain to link",
 	"cc_proto_library":  "needs a C/C++ toolchain",
 }
+
+// ccKinds are the cc rules that need a C/C++ toolchain and nothing else:
+// where MODULE.bazel registers one from the registry (module.ccToolchain),
+// the walk follows them as it follows Go targets instead of reporting them.
+var ccKinds = map[string]bool{"cc_library": true, "cc_binary": true, "cc_import": true}
 
 // pkgInfo is one loaded package.
 type pkgInfo struct {
@@ -289,7 +298,7 @@ func (w *walker) visit(it *item) []*item {
 		return nil
 	}
 	r := p.rules[it.node.name]
-	if _, ok := codegen[r.kind]; ok {
+	if _, ok := codegen[r.kind]; ok && !(ccKinds[r.kind] && w.mod.ccToolchain != "") {
 		w.reportCodegen(it.parent, it, w.display(it.node), p, r)
 		return nil
 	}
@@ -359,14 +368,14 @@ func (w *walker) edge(it *item, p *pkgInfo, attr string, at labelAt) *item {
 		switch {
 		case tp.outputs[l.Name] != nil:
 			w.reportCodegen(it, nil, shown, tp, tp.outputs[l.Name])
-		case tp.isFile(l.Name) && attr != "srcs" && attr != "src":
+		case tp.isFile(l.Name) && attr != "srcs" && attr != "src" && attr != "hdrs":
 			w.report(it, shown, at.line, "file:"+target.key(), fmt.Sprintf("%s is a source file, not a rule, so it cannot be in %s", shown, attr))
 		case !tp.isFile(l.Name):
 			w.report(it, shown, at.line, "target:"+target.key(), fmt.Sprintf("no target %q in %s%s", l.Name, tp.file, w.hint(tp)))
 		}
 		return nil
 	}
-	if attr == "srcs" && codegen[tr.kind] == "" {
+	if (attr == "srcs" || attr == "hdrs") && codegen[tr.kind] == "" {
 		return nil
 	}
 	if msg := w.checkVisibility(tp, tr, it.node); msg != "" {
@@ -827,6 +836,8 @@ func (w *walker) reportCodegen(from, target *item, shown string, p *pkgInfo, r *
 	var fix string
 	switch {
 	case p.prepared == nil:
+	case ccKinds[r.kind]:
+		fix = ", and MODULE.bazel registers none from the registry (hermetic_cc_toolchain's @zig_sdk//toolchain:...), so Bazel would use the host's compiler"
 	case strings.Contains(r.kind, "proto") && p.prepared.info.Gazelle:
 		fix = "; gazelle generated it from the module's .proto files, and a \"gazelle:proto disable\" directive in the module's gazelle_override keeps the module's checked-in Go code instead"
 	case strings.Contains(r.kind, "proto") && !p.prepared.info.Gazelle:
