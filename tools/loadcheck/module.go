@@ -106,6 +106,13 @@ func (c *checker) loadModule() error {
 	c.module = &moduleInfo{repos: map[string]*repoInfo{"bazel_tools": {ruleset: c.bazel, name: "bazel_tools"}}}
 	deps := map[string]*Ruleset{} // by module name
 	var usages []*extUsage
+	// register_toolchains' labels, checked once every use_repo has made
+	// its names.
+	type registered struct {
+		pos   syntax.Position
+		label string
+	}
+	var toolchains []registered
 	kw := func(kwargs []starlark.Tuple, name string) (starlark.Value, bool) {
 		for _, kv := range kwargs {
 			if string(kv[0].(starlark.String)) == name {
@@ -223,7 +230,22 @@ func (c *checker) loadModule() error {
 			}
 			return starlark.None, nil
 		}),
-		"register_toolchains":          noop("register_toolchains"),
+		"register_toolchains": starlark.NewBuiltin("register_toolchains", func(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			pos := thread.CallFrame(1).Pos
+			for _, a := range args {
+				s, ok := starlark.AsString(a)
+				if !ok {
+					return nil, fmt.Errorf("register_toolchains: toolchain labels are strings, not %s", a.Type())
+				}
+				toolchains = append(toolchains, registered{pos, s})
+			}
+			for _, kv := range kwargs {
+				if kv[0] != starlark.String("dev_dependency") {
+					return nil, fmt.Errorf("register_toolchains: unexpected keyword argument %s", kv[0])
+				}
+			}
+			return starlark.None, nil
+		}),
 		"register_execution_platforms": noop("register_execution_platforms"),
 		"single_version_override":      noop("single_version_override"),
 		"multiple_version_override":    noop("multiple_version_override"),
@@ -243,6 +265,29 @@ func (c *checker) loadModule() error {
 	c.indexCalls(file, f)
 	if _, err := starlark.ExecFileOptions(opts, thread, file, src, predeclared); err != nil {
 		c.reportEvalError(err)
+	}
+	// A registered toolchain must be a target of a repository MODULE.bazel
+	// sees (Bazel fails resolving toolchains otherwise); a pattern
+	// (":all", "/...") is checked for its repository only.
+	for _, t := range toolchains {
+		c.stats.Labels++
+		at := c.literalInCall(t.pos, t.label)
+		l, err := label.Parse(t.label)
+		if err != nil || l.Repo == "" || l.Repo == "@" {
+			if err != nil {
+				c.errorf(at, "register_toolchains: %v", err)
+			}
+			continue
+		}
+		if l.Name == "all" || strings.HasSuffix(l.Pkg, "...") || l.Name == "..." {
+			if c.module.repos[l.Repo] == nil {
+				c.errorf(at, "register_toolchains: repository @%s is not created by MODULE.bazel (no bazel_dep or use_repo names it)", l.Repo)
+			}
+			continue
+		}
+		if msg := c.resolveExternal(l); msg != "" {
+			c.errorf(at, "register_toolchains: %s", msg)
+		}
 	}
 	return nil
 }
@@ -266,6 +311,10 @@ func (c *checker) createdRepos(u *extUsage) (map[string]*repoInfo, error) {
 			}
 		}
 		return out, nil
+	}
+	// Repos[""] are made by the extension whatever its tags.
+	for _, name := range u.ext.Repos[""] {
+		out[name] = &repoInfo{ext: u.ext, name: name}
 	}
 	for _, call := range u.tagCalls {
 		for _, tmpl := range u.ext.Repos[call.tag] {
