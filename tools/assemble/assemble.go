@@ -125,7 +125,7 @@ func builtKey(pkg *packaging.Package, source string) (string, error) {
 	}
 	r := pkg.Rule(name)
 	for _, pl := range platform.All() {
-		if r.AttrString("platform") == pl.RulesGo() {
+		if r.AttrString("platform") == pl.RulesGo() || r.AttrString("platform") == pl.RulesGoCgo() {
 			src, err := label.Parse(r.AttrString("src"))
 			if err != nil {
 				return "", fmt.Errorf("%s: platform_files %s: src: %v", pkg.Path, name, err)

@@ -229,9 +229,9 @@ func platformSources(repo *spec.Repo, bins []gosource.Binary) metadata.ErrorList
 			case ok && b.Pinned != "":
 				at.Msg = fmt.Sprintf("%s: its source %s sets %s, which fixes the platform it is built for: forge builds it for each of %s with a platform transition, which that overrides; drop the attribute (or map the entry to upstream's go_binary with `# gazelle:%s %s LABEL`)",
 					e.Path, p.Source(e), b.Pinned, platformList(p), spec.SourceDirective, e.Path)
-			case ok && b.CgoAttr != "":
-				at.Msg = fmt.Sprintf("%s: its source %s sets %s, which asks for cgo: forge builds it for each of %s on rules_go's linux_<arch> platforms, which have no cgo, and rules_go fails the analysis of a cgo binary there; drop the attribute",
-					e.Path, p.Source(e), b.CgoAttr, platformList(p))
+			case ok && b.CgoAttr != "" && !p.Cgo:
+				at.Msg = fmt.Sprintf("%s: its source %s sets %s, which asks for cgo: forge builds it for each of %s on rules_go's linux_<arch> platforms, which have no cgo, and rules_go fails the analysis of a cgo binary there; drop the attribute, or declare `# gazelle:%s true` in %s's BUILD file (its sources are then built for rules_go's linux_<arch>_cgo platforms with MODULE.bazel's C toolchain)",
+					e.Path, p.Source(e), b.CgoAttr, platformList(p), spec.CgoDirective, p.Name)
 			case !ok && !p.PlatformsStated:
 				at.Msg = fmt.Sprintf("%s: its source %s is not built by rules_go from a module go.mod pins, so forge cannot tell which platforms its files are for: state them in %s's BUILD file with `# gazelle:%s %s` (the platforms its files suit)",
 					e.Path, p.Source(e), p.Name, spec.PlatformsDirective, platform.Default().OCI)

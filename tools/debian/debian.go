@@ -17,6 +17,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
+	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
 
 // Section and Priority are written explicitly: pkg_deb would otherwise
@@ -265,9 +266,15 @@ func ControlFor(repo *spec.Repo, p *spec.Protocol, t metadata.Target, pl platfor
 		Distribution: t.Variant.Distribution,
 		Urgency:      Urgency,
 	}
-	if t.Variant.Libc {
+	switch {
+	case p.Cgo:
+		// Linked against the C toolchain's glibc, a binary may need any
+		// symbol version up to it.
+		c.Depends = []string{"libc6 (>= " + variant.ToolchainGlibc + ")"}
+	case t.Variant.Libc:
 		c.Depends = []string{"libc6"}
 	}
+	c.Depends = append(c.Depends, p.Depends...)
 	c.Conflicts = p.Conflicts
 	return c
 }

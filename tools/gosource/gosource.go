@@ -43,7 +43,9 @@ type Binary struct {
 	// that pins it: "" for the root module, the protocol's directory for a
 	// protocol with a go.mod of its own.
 	Dir string
-	// Cgo is the CGO_ENABLED setting the source rule asks rules_go for.
+	// Cgo is the CGO_ENABLED setting rules_go builds it with: on where
+	// the source rule asks for cgo (CgoAttr) and, in a cgo protocol
+	// (forge_cgo), whose platforms have cgo, unless pure is "on".
 	Cgo bool
 	// CgoAttr names the go_binary attribute that asks for cgo: pure
 	// "off", or race or msan "on", which turn pure off (rules_go
@@ -51,7 +53,8 @@ type Binary struct {
 	// platforms, which forge builds each platform's files on and which
 	// carry cgo_off, such a binary has no C toolchain and rules_go fails
 	// its analysis (go/private/context.bzl:656-658, go/private/mode.bzl:63-67,
-	// v0.64.2): forge check refuses it.
+	// v0.64.2): forge check refuses it outside a cgo protocol, whose
+	// linux_<arch>_cgo platforms have MODULE.bazel's C toolchain.
 	CgoAttr string
 	// XDefs are the go_binary's x_defs: -X linker flags, such as the
 	// version string a release build stamps.
@@ -293,7 +296,9 @@ func binaryOf(p *spec.Protocol, e metadata.Entry, rules map[string]*rule.Rule) (
 	b := Binary{Protocol: p, Entry: e}
 	src := p.Source(e)
 	if src.Repo != "" && src.Repo != "@" {
-		// Upstream's go_binary itself, built pure for each platform.
+		// Upstream's go_binary itself, built for each platform: with cgo
+		// under a cgo protocol's platforms, else pure.
+		b.Cgo = p.Cgo
 		return b, src.String(), true
 	}
 	if !src.Relative && src.Pkg != p.Dir {
@@ -316,13 +321,15 @@ func binaryOf(p *spec.Protocol, e metadata.Entry, rules map[string]*rule.Rule) (
 			upstream = embed[0]
 		}
 		// rules_go's platforms without cgo (the cgo_off constraint)
-		// leave pure "auto" pure; only "off" asks for cgo.
+		// leave pure "auto" pure; only "off" (or race or msan "on")
+		// asks for cgo, which a cgo protocol's platforms (cgo_on) give
+		// "auto" too.
 		for _, attr := range []struct{ name, value string }{{"pure", "off"}, {"race", "on"}, {"msan", "on"}} {
 			if r.AttrString(attr.name) == attr.value && b.CgoAttr == "" {
 				b.CgoAttr = fmt.Sprintf("%s = %q", attr.name, attr.value)
 			}
 		}
-		b.Cgo = b.CgoAttr != ""
+		b.Cgo = b.CgoAttr != "" || p.Cgo && r.AttrString("pure") != "on"
 		b.XDefs = stringDict(r.Attr("x_defs"))
 		b.LinkOpts = r.AttrStrings("gc_linkopts")
 		for _, attr := range []string{"goos", "goarch"} {

@@ -42,6 +42,12 @@ type Platform struct {
 // the cgo_off constraint), so every binary is pure Go and static.
 func (p Platform) RulesGo() string { return "@rules_go//go/toolchain:" + p.Name }
 
+// RulesGoCgo is the rules_go platform of a cgo protocol's binaries: the
+// platform's with the cgo_on constraint (rules_go 0.64.2
+// go/private/platforms.bzl:202-207), under which rules_go links C with the
+// C/C++ toolchain the platform resolves to (MODULE.bazel registers zig's).
+func (p Platform) RulesGoCgo() string { return p.RulesGo() + "_cgo" }
+
 // Constraints are the platform's constraint values in the platforms
 // module: what a test that runs the platform's binaries on the host declares
 // in target_compatible_with, so that Bazel skips it on other hosts and says

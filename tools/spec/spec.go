@@ -22,6 +22,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/escape"
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/platform"
+	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
 
 // Directives forge reads from BUILD files. The root-only ones hold settings
@@ -36,10 +37,12 @@ const (
 	ConflictsDirective     = "forge_conflicts"      // protocol: protocols whose .deb installs a path this one's does
 	KnownFailureDirective  = "forge_known_failure"  // protocol: the message the version command fails with, a recorded defect
 	PlatformsDirective     = "forge_platforms"      // protocol: the platforms its artifacts are built for
+	CgoDirective           = "forge_cgo"            // protocol: "true" when its binaries link C (cgo)
+	DependsDirective       = "forge_depends"        // protocol: Debian packages its shipped files need besides libc6
 )
 
 // Directives lists every directive forge knows, for gazelle's KnownDirectives.
-var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective, ConflictsDirective, KnownFailureDirective, PlatformsDirective}
+var Directives = []string{MaintainerDirective, RepositoryURLDirective, SourceDirective, UpstreamDirective, VersionArgsDirective, EnableServiceDirective, ConflictsDirective, KnownFailureDirective, PlatformsDirective, CgoDirective, DependsDirective}
 
 // DefaultVersionArgs make most node binaries print their version.
 var DefaultVersionArgs = []string{"version"}
@@ -91,6 +94,23 @@ type Protocol struct {
 	// PlatformsStated says that forge_platforms lists them, as a protocol
 	// must whose files rules_go does not build (forge check).
 	PlatformsStated bool
+	// Cgo says the protocol's binaries link C: its sources are built for
+	// rules_go's cgo platform of each platform (RulesGoPlatform), with the
+	// C/C++ toolchain MODULE.bazel registers, against its glibc, and its
+	// variants must ship that glibc.
+	Cgo bool
+	// Depends are Debian packages the shipped files need besides the C
+	// library (a prebuilt library's libgcc-s1), for the .deb's Depends.
+	Depends []string
+}
+
+// RulesGoPlatform is the rules_go platform the protocol's sources are
+// built for on pl: the cgo one for a cgo protocol, else the pure one.
+func (p *Protocol) RulesGoPlatform(pl platform.Platform) string {
+	if p.Cgo {
+		return pl.RulesGoCgo()
+	}
+	return pl.RulesGo()
 }
 
 // Source returns the label the content of entry e comes from: its
@@ -345,6 +365,7 @@ func load(root string, protocolsOf func() ([]*metadata.Protocol, error)) (*Repo,
 				errs = append(errs, e)
 			}
 		}
+		errs = append(errs, p.cgoVariants()...)
 		r.Protocols = append(r.Protocols, p)
 	}
 	r.byDir = make(map[string]*Protocol, len(r.Protocols))
@@ -407,6 +428,25 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 		}
 	case PlatformsDirective:
 		return p.applyPlatforms(d)
+	case CgoDirective:
+		switch d.value {
+		case "true":
+			p.Cgo = true
+		case "false":
+			p.Cgo = false
+		default:
+			return d.errorf("%s takes true or false, not %q", d.key, d.value)
+		}
+	case DependsDirective:
+		for _, pkg := range strings.Fields(d.value) {
+			if !debianPackageName.MatchString(pkg) {
+				return d.errorf("%s: %q is not a Debian package name (lower-case letters, digits and +-. , starting with a letter or digit)", d.key, pkg)
+			}
+			p.Depends = append(p.Depends, pkg)
+		}
+		if len(p.Depends) == 0 {
+			return d.errorf("%s needs the Debian packages the protocol's files need", d.key)
+		}
 	case VersionArgsDirective:
 		if d.value == "" {
 			return d.errorf("%s needs the arguments that make %s print its version", d.key, p.Service.Path)
@@ -464,6 +504,37 @@ func (p *Protocol) lists(entryPath string) bool {
 		}
 	}
 	return false
+}
+
+// debianPackageName is Debian policy 5.6.1's package name.
+var debianPackageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+
+// cgoVariants reports each variant of a cgo protocol whose runtime has an
+// older glibc than the one its binaries are linked against: they would not
+// start there.
+func (p *Protocol) cgoVariants() metadata.ErrorList {
+	if !p.Cgo {
+		return nil
+	}
+	var errs metadata.ErrorList
+	for _, t := range p.Targets {
+		if !t.Variant.Libc || variant.OlderGlibc(t.Variant.Glibc, variant.ToolchainGlibc) {
+			// Only a TARGETS line names a variant other than the
+			// default glibc one.
+			errs = append(errs, &metadata.Error{
+				Path: path.Join(p.Dir, metadata.TargetsFile), Line: 1,
+				Msg: fmt.Sprintf("variant %s cannot ship cgo binaries: they are linked against glibc %s (MODULE.bazel's C toolchain), and %s", t.Variant.Name, variant.ToolchainGlibc, glibcOf(t.Variant)),
+			})
+		}
+	}
+	return errs
+}
+
+func glibcOf(v variant.Variant) string {
+	if !v.Libc {
+		return "its base has no C library"
+	}
+	return "its distribution has glibc " + v.Glibc
 }
 
 // labelPart is a Bazel package path or target name as forge accepts them:

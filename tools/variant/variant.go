@@ -5,6 +5,7 @@ package variant
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -21,6 +22,9 @@ type Variant struct {
 	// Libc is true when binaries of this variant link the C library
 	// dynamically, so the .deb depends on libc6.
 	Libc bool
+	// Glibc is the version of glibc the variant's runtime has: the
+	// distribution's (Debian 12: 2.36, as in distroless cc-debian12).
+	Glibc string
 	// Doc says in one line what the variant is for; forge prints it when a
 	// TARGETS line names an unknown variant.
 	Doc string
@@ -40,14 +44,39 @@ const (
 var all = []Variant{
 	{Name: "static", Base: staticBase, Distribution: "bookworm", Libc: false,
 		Doc: "statically linked binaries on distroless static-debian12"},
-	{Name: "glibc", Base: glibcBase, Distribution: "bookworm", Libc: true,
+	{Name: "glibc", Base: glibcBase, Distribution: "bookworm", Libc: true, Glibc: "2.36",
 		Doc: "glibc-linked binaries on distroless cc-debian12 (Debian 12)"},
-	{Name: "bionic", Base: glibcBase, Distribution: "bionic", Libc: true,
+	{Name: "bionic", Base: glibcBase, Distribution: "bionic", Libc: true, Glibc: "2.27",
 		Doc: "glibc-linked binaries, .deb for Ubuntu 18.04"},
-	{Name: "focal", Base: glibcBase, Distribution: "focal", Libc: true,
+	{Name: "focal", Base: glibcBase, Distribution: "focal", Libc: true, Glibc: "2.31",
 		Doc: "glibc-linked binaries, .deb for Ubuntu 20.04"},
-	{Name: "jammy", Base: glibcBase, Distribution: "jammy", Libc: true,
+	{Name: "jammy", Base: glibcBase, Distribution: "jammy", Libc: true, Glibc: "2.35",
 		Doc: "glibc-linked binaries, .deb for Ubuntu 22.04"},
+}
+
+// ToolchainGlibc is the glibc the C/C++ toolchains MODULE.bazel registers
+// link against (@zig_sdk//toolchain:linux_<arch>_gnu.<ToolchainGlibc>):
+// a cgo binary may need any symbol version up to it, so its .deb depends
+// on libc6 of at least this version and only variants with this glibc or
+// newer can ship it.
+const ToolchainGlibc = "2.36"
+
+// OlderGlibc says whether glibc version a ("2.35") is older than b.
+func OlderGlibc(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }
 
 // DefaultName is the variant of a protocol without a TARGETS file. The system

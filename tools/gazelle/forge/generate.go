@@ -310,7 +310,7 @@ func manifestRules(p *spec.Protocol, pl platform.Platform) manifestMappings {
 	for _, e := range p.Manifest {
 		built := rule.NewRule("platform_files", filesName+"_"+e.Base()+"_"+pl.Name)
 		built.SetAttr("src", p.Source(e).String())
-		built.SetAttr("platform", pl.RulesGo())
+		built.SetAttr("platform", p.RulesGoPlatform(pl))
 		m.built = append(m.built, built)
 		source := ":" + built.Name()
 
