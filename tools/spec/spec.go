@@ -418,25 +418,11 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 		}
 		sort.Strings(p.Conflicts)
 	case EnableServiceDirective:
-		switch d.value {
-		case "true":
-			p.EnableService = true
-		case "false":
-			p.EnableService = false
-		default:
-			return d.errorf("%s takes true or false, not %q", d.key, d.value)
-		}
+		return d.boolInto(&p.EnableService)
 	case PlatformsDirective:
 		return p.applyPlatforms(d)
 	case CgoDirective:
-		switch d.value {
-		case "true":
-			p.Cgo = true
-		case "false":
-			p.Cgo = false
-		default:
-			return d.errorf("%s takes true or false, not %q", d.key, d.value)
-		}
+		return d.boolInto(&p.Cgo)
 	case DependsDirective:
 		for _, pkg := range strings.Fields(d.value) {
 			if !debianPackageName.MatchString(pkg) {
@@ -461,6 +447,19 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 		return d.errorf("%s is a setting of the whole repository: put it in the root BUILD.bazel", d.key)
 	default:
 		return d.errorf("unknown directive %s; forge knows %s", d.key, strings.Join(Directives, ", "))
+	}
+	return nil
+}
+
+// boolInto reads a directive whose value is true or false into b.
+func (d directive) boolInto(b *bool) *metadata.Error {
+	switch d.value {
+	case "true":
+		*b = true
+	case "false":
+		*b = false
+	default:
+		return d.errorf("%s takes true or false, not %q", d.key, d.value)
 	}
 	return nil
 }
