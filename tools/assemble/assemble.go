@@ -293,6 +293,21 @@ func BuildBinaries(repo *spec.Repo, out string) (map[string]string, []gosource.B
 			files[SourceKey(pl, SourceLabel(b.Protocol, b.Entry))] = file
 		}
 	}
+	// Files of the pinned modules (a prebuilt library) ship as they are,
+	// for each platform the protocol states.
+	moduleFiles, err := gosource.FindFiles(repo)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range moduleFiles {
+		file, err := f.Locate(repo.Root)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, pl := range f.Protocol.Platforms {
+			files[SourceKey(pl, SourceLabel(f.Protocol, f.Entry))] = file
+		}
+	}
 	return files, bins, nil
 }
 

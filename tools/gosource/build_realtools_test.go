@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/internal/corpus"
 	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
+	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
 
 // Every protocol's binaries build with plain go from the modules go.mod pins,
@@ -44,6 +46,24 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 			t.Errorf("%s: the service executable %s is not built from a pinned Go module", p.Name, p.Service.Path)
 		}
 	}
+	// The libraries a cgo protocol ships from its modules: the binary's
+	// run path must name their MANIFEST directories, and its version
+	// command finds them in the module cache here (the acceptance test
+	// runs it where only the shipped copy exists).
+	moduleFiles, err := FindFiles(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	libDirs := map[string][]string{}  // protocol: MANIFEST directories
+	libPaths := map[string][]string{} // protocol: module cache directories
+	for _, f := range moduleFiles {
+		file, err := f.Locate(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		libDirs[f.Protocol.Name] = append(libDirs[f.Protocol.Name], path.Dir(f.Entry.Path))
+		libPaths[f.Protocol.Name] = append(libPaths[f.Protocol.Name], filepath.Dir(file))
+	}
 	out := t.TempDir()
 	for _, b := range bins {
 		for _, pl := range b.Protocol.Platforms {
@@ -61,13 +81,18 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 				if !b.Cgo && !static {
 					t.Errorf("%s built without cgo is dynamically linked", bin)
 				}
+				if b.Cgo {
+					checkCgoLinkage(t, bin, libDirs[b.Protocol.Name])
+				}
 				if b.Entry != b.Protocol.Service {
 					return
 				}
 				args := b.Protocol.VersionArgs
 				argv := pl.Command(bin, args...)
 				start = time.Now()
-				msg, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+				cmd := exec.Command(argv[0], argv[1:]...)
+				cmd.Env = runEnv(pl, b.Cgo, libPaths[b.Protocol.Name])
+				msg, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, msg)
 				}
@@ -77,7 +102,7 @@ func TestProtocolBinariesBuildAndReportVersion(t *testing.T) {
 					t.Errorf("%s printed %q, which does not report VERSION %s", strings.Join(argv, " "), msg, b.Protocol.Tag)
 				}
 				if links(t, root, b, cosmosInit) {
-					initHome(t, pl, bin)
+					initHome(t, pl, bin, runEnv(pl, b.Cgo, libPaths[b.Protocol.Name]))
 				}
 			})
 		}
@@ -105,12 +130,14 @@ func links(t *testing.T, root string, b Binary, pkg string) bool {
 // initHome runs a Cosmos chain's `init` into a new home, as an operator's
 // first command, and checks the genesis it writes. The chain ID has the
 // form EVM chains require (NAME_EIP155-VERSION); any other chain takes it.
-func initHome(t *testing.T, pl platform.Platform, bin string) {
+func initHome(t *testing.T, pl platform.Platform, bin string, env []string) {
 	t.Helper()
 	home := t.TempDir()
 	const chainID = "forge_9000-1"
 	argv := pl.Command(bin, "init", "forge-test", "--chain-id", chainID, "--home", home)
-	if msg, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s init: %v\n%s", filepath.Base(bin), err, msg)
 	}
 	data, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
@@ -124,6 +151,77 @@ func initHome(t *testing.T, pl platform.Platform, bin string) {
 		t.Errorf("%s init wrote a genesis with chain_id %q (%v), want %q", filepath.Base(bin), genesis.ChainID, err, chainID)
 	}
 	t.Logf("%s init wrote the genesis of %s", filepath.Base(bin), genesis.ChainID)
+}
+
+// runEnv is the environment a binary built for pl runs in on this host:
+// for a cgo binary under qemu, the platform's C library from Debian's cross
+// toolchain (QEMU_LD_PREFIX); with the libraries its protocol ships from its
+// modules on LD_LIBRARY_PATH. nil, the test's own environment, when neither
+// applies.
+func runEnv(pl platform.Platform, cgo bool, libDirs []string) []string {
+	var env []string
+	if cgo && !pl.Native() {
+		env = append(env, "QEMU_LD_PREFIX="+pl.CrossRoot)
+	}
+	if len(libDirs) > 0 {
+		env = append(env, "LD_LIBRARY_PATH="+strings.Join(libDirs, ":"))
+	}
+	if env == nil {
+		return nil
+	}
+	return append(os.Environ(), env...)
+}
+
+// checkCgoLinkage checks what a cgo binary asks of the system that runs
+// it: a run path of exactly the MANIFEST directories of the libraries its
+// protocol ships and $ORIGIN (never a module's source directory, as
+// wasmvm's own link flags would give it), and no glibc symbol version
+// newer than the one the C toolchain links against, which its .deb
+// depends on.
+func checkCgoLinkage(t *testing.T, bin string, libDirs []string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var runPath []string
+	for _, tag := range []elf.DynTag{elf.DT_RUNPATH, elf.DT_RPATH} {
+		values, err := f.DynString(tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			runPath = append(runPath, strings.Split(v, ":")...)
+		}
+	}
+	slices.Sort(runPath)
+	// $ORIGIN: the release archive holds the binary and its libraries
+	// side by side.
+	want := slices.Clone(libDirs)
+	if len(want) > 0 {
+		want = append(want, "$ORIGIN")
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if !slices.Equal(slices.Compact(runPath), want) {
+		t.Errorf("%s has the run path %q, want the directories of the libraries it ships, %q", bin, runPath, want)
+	}
+	t.Logf("%s: run path %q", filepath.Base(bin), runPath)
+	symbols, err := f.ImportedSymbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := ""
+	for _, s := range symbols {
+		if v, ok := strings.CutPrefix(s.Version, "GLIBC_"); ok && (newest == "" || variant.OlderGlibc(newest, v)) {
+			newest = v
+		}
+	}
+	if newest == "" || variant.OlderGlibc(variant.ToolchainGlibc, newest) {
+		t.Errorf("%s needs glibc %q, newer than the %s its .deb depends on (or none)", bin, newest, variant.ToolchainGlibc)
+	}
+	t.Logf("%s: newest glibc symbol version %s", filepath.Base(bin), newest)
 }
 
 // elfOf returns an ELF executable's machine, and whether it asks for no

@@ -7,12 +7,14 @@ package gosource
 import (
 	"bytes"
 	"debug/buildinfo"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -135,7 +137,8 @@ func quoteFlag(s string) string {
 // cache instead, served as a file proxy after `go mod download` in the
 // protocol's directory has put them there, verified against its go.sum.
 //
-// pl is the platform to build for: GOOS and GOARCH. `go install` refuses
+// pl is the platform to build for: GOOS and GOARCH, and for cgo on a host
+// of another architecture Debian's cross compiler (platform.CrossCC). `go install` refuses
 // GOBIN for a cross-compiled binary, so there GOPATH is the temporary
 // directory (its bin/<goos>_<goarch>/ gets the binary) and GOMODCACHE
 // stays where it is.
@@ -148,6 +151,10 @@ func (b Binary) Build(root, out string, pl platform.Platform) error {
 	args := []string{"build", "-trimpath", "-ldflags", b.LDFlags(), "-o", out, b.Package}
 	bin := out
 	env := append(os.Environ(), "CGO_ENABLED="+cgo, "GOOS="+pl.GOOS, "GOARCH="+pl.GOARCH)
+	if b.Cgo && !pl.Native() {
+		// The host's gcc compiles for the host only.
+		env = append(env, "CC="+pl.CrossCC)
+	}
 	if b.Install {
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return err
@@ -173,6 +180,19 @@ func (b Binary) Build(root, out string, pl platform.Platform) error {
 			env = append(env, "GOBIN=", "GOPATH="+gobin, "GOMODCACHE="+strings.TrimSpace(string(cache)))
 		}
 	}
+	if b.Cgo && !b.Install {
+		modFile, work, err := withoutModuleRunPaths(dir, env, b.Package, filepath.Dir(out))
+		if work != "" {
+			defer os.RemoveAll(work)
+		}
+		if err != nil {
+			return err
+		}
+		if modFile != "" {
+			// Before the package: -modfile is a build flag.
+			args = append(args[:len(args)-1:len(args)-1], "-modfile="+modFile, args[len(args)-1])
+		}
+	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir, cmd.Env = dir, env
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -185,6 +205,123 @@ func (b Binary) Build(root, out string, pl platform.Platform) error {
 		return fmt.Errorf("go install %s@%s: %v", b.Package, b.Version, err)
 	}
 	return os.Rename(bin, out)
+}
+
+// moduleRunPath is a "#cgo LDFLAGS" option that gives the binary a run
+// path into a module's own source directory (CosmWasm's wasmvm:
+// -Wl,-rpath,${SRCDIR}), where the go command keeps the module: its
+// cache.
+var moduleRunPath = regexp.MustCompile(`\s*-Wl,-rpath,\$\{SRCDIR\}\S*`)
+
+// withoutModuleRunPaths builds what Bazel builds from a cgo package whose
+// #cgo LDFLAGS give the binary a run path into the module: MODULE.bazel
+// leaves such a file out of gazelle's package and links the library
+// through a cc_import (protocols/osmosis/wasmvm.patch), so the binary
+// finds the library where the MANIFEST ships it, by the go_binary's run
+// path, and never in a module cache. For the go command, which refuses
+// overlays of the module cache, each module with such a file (among the
+// packages pkg links, as go list resolves them with env) is copied under
+// tmp with the option dropped from its #cgo lines, -L and -l kept as
+// cdeps passes them (rules_go go/private/rules/cgo.bzl:134-148), and a
+// copy of dir's go.mod replaces the module's required version with the
+// copy. It returns that go.mod for -modfile, or "" when no module has
+// such an option, and the directory to remove afterwards.
+func withoutModuleRunPaths(dir string, env []string, pkg, tmp string) (modFile, work string, err error) {
+	list := exec.Command("go", "list", "-deps", "-json=ImportPath,Dir,Module,CgoFiles", pkg)
+	list.Dir, list.Env = dir, env
+	out, err := list.Output()
+	if err != nil {
+		return "", "", fmt.Errorf("go list -deps %s (in %s): %v", pkg, dir, err)
+	}
+	type module struct {
+		Path, Version, Dir string
+		Main               bool
+	}
+	copies := map[string]string{} // module Dir: its copy
+	var edits []string
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p struct {
+			Dir      string
+			Module   *module
+			CgoFiles []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			return "", work, err
+		}
+		if p.Module == nil || p.Module.Main || p.Module.Dir == "" {
+			continue
+		}
+		for _, name := range p.CgoFiles {
+			data, err := os.ReadFile(filepath.Join(p.Dir, name))
+			if err != nil {
+				return "", work, err
+			}
+			changed := dropModuleRunPaths(data)
+			if bytes.Equal(changed, data) {
+				continue
+			}
+			if work == "" {
+				if err := os.MkdirAll(tmp, 0o755); err != nil {
+					return "", "", err
+				}
+				if work, err = os.MkdirTemp(tmp, ".modules-"); err != nil {
+					return "", "", err
+				}
+			}
+			m := p.Module
+			cp, ok := copies[m.Dir]
+			if !ok {
+				cp = filepath.Join(work, fmt.Sprintf("%d", len(copies)))
+				if msg, err := exec.Command("cp", "-r", m.Dir, cp).CombinedOutput(); err != nil {
+					return "", work, fmt.Errorf("copy %s: %v\n%s", m.Dir, err, msg)
+				}
+				if msg, err := exec.Command("chmod", "-R", "u+w", cp).CombinedOutput(); err != nil {
+					return "", work, fmt.Errorf("%v\n%s", err, msg)
+				}
+				copies[m.Dir] = cp
+				edits = append(edits, "-replace="+m.Path+"@"+m.Version+"="+cp)
+			}
+			rel, err := filepath.Rel(m.Dir, filepath.Join(p.Dir, name))
+			if err != nil {
+				return "", work, err
+			}
+			if err := os.WriteFile(filepath.Join(cp, rel), changed, 0o644); err != nil {
+				return "", work, err
+			}
+		}
+	}
+	if work == "" {
+		return "", "", nil
+	}
+	modFile = filepath.Join(work, "go.mod")
+	for _, f := range [][2]string{{"go.mod", modFile}, {"go.sum", filepath.Join(work, "go.sum")}} {
+		data, err := os.ReadFile(filepath.Join(dir, f[0]))
+		if err != nil {
+			return "", work, err
+		}
+		if err := os.WriteFile(f[1], data, 0o644); err != nil {
+			return "", work, err
+		}
+	}
+	edit := exec.Command("go", append([]string{"mod", "edit", "-modfile=" + modFile}, edits...)...)
+	edit.Dir = dir
+	if msg, err := edit.CombinedOutput(); err != nil {
+		return "", work, fmt.Errorf("go mod edit %s: %v\n%s", strings.Join(edits, " "), err, msg)
+	}
+	return modFile, work, nil
+}
+
+// dropModuleRunPaths removes moduleRunPath options from the #cgo LDFLAGS
+// lines of a Go file.
+func dropModuleRunPaths(src []byte) []byte {
+	lines := bytes.Split(src, []byte("\n"))
+	for i, line := range lines {
+		if bytes.Contains(line, []byte("#cgo")) && bytes.Contains(line, []byte("LDFLAGS:")) {
+			lines[i] = moduleRunPath.ReplaceAll(line, nil)
+		}
+	}
+	return bytes.Join(lines, []byte("\n"))
 }
 
 // cachedModules downloads every module the go.mod in dir requires into the
@@ -253,14 +390,11 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 	}
 	var bins []Binary
 	for _, p := range repo.Protocols {
-		mods, dir, install := rootMods, "", false
-		if _, err := os.Stat(filepath.Join(repo.Root, filepath.FromSlash(p.Dir), "go.mod")); err == nil {
-			dir = p.Dir
-			if mods, err = requirements(filepath.Join(repo.Root, filepath.FromSlash(p.Dir)), p.Name); err != nil {
-				return nil, err
-			}
-			install = !replaces(mods)
+		mods, dir, err := protocolModules(repo.Root, p, rootMods)
+		if err != nil {
+			return nil, err
 		}
+		install := dir != "" && !replaces(mods)
 		rules, err := buildRules(repo.Root, p.Dir)
 		if err != nil {
 			return nil, err
@@ -281,6 +415,9 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 				}
 				return nil, fmt.Errorf("%s/BUILD.bazel: %s: repository @%s is no module required in %s", p.Dir, p.Source(e), target.Repo, path.Join(dir, "go.mod"))
 			}
+			if upstream == p.Source(e).String() && isModuleFile(req.mod.Path, target) {
+				continue // a file of the module, not a binary (FindFiles)
+			}
 			b.Package, b.Module, b.Version, b.Source, b.Dir = path.Join(req.mod.Path, target.Pkg), req.mod.Path, req.mod.Version, req.source, dir
 			b.Install = install
 			bins = append(bins, b)
@@ -288,6 +425,82 @@ func Find(repo *spec.Repo) ([]Binary, error) {
 	}
 	return bins, nil
 }
+
+// ModuleFile is a MANIFEST entry shipped as a file of a pinned Go module,
+// such as the prebuilt library CosmWasm's wasmvm module holds.
+type ModuleFile struct {
+	Protocol *spec.Protocol
+	Entry    metadata.Entry
+	// Module and Version are the go.mod requirement that holds the file
+	// (the replacement's path and version when go.mod replaces it); Path
+	// is the file's path inside the module.
+	Module, Version, Path string
+	// Dir is the directory of the go.mod that pins it, as Binary's.
+	Dir string
+}
+
+// FindFiles returns every MANIFEST entry whose source is a file in a
+// go_deps repository of its protocol's modules: a label whose name is not
+// the target gazelle generates for its package.
+func FindFiles(repo *spec.Repo) ([]ModuleFile, error) {
+	rootMods, err := requirements(repo.Root, "")
+	if err != nil {
+		return nil, err
+	}
+	var files []ModuleFile
+	for _, p := range repo.Protocols {
+		mods, dir, err := protocolModules(repo.Root, p, rootMods)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range p.Manifest {
+			src := p.Source(e)
+			req, ok := mods[src.Repo]
+			if src.Repo == "" || !ok || !isModuleFile(req.mod.Path, src) {
+				continue
+			}
+			files = append(files, ModuleFile{Protocol: p, Entry: e, Module: req.source, Version: req.mod.Version, Path: path.Join(src.Pkg, src.Name), Dir: dir})
+		}
+	}
+	return files, nil
+}
+
+// Locate downloads the module into the module cache, verified against the
+// go.sum beside the go.mod in root/f.Dir, and returns the file's path there.
+func (f ModuleFile) Locate(root string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", f.Module+"@"+f.Version)
+	cmd.Dir = filepath.Join(root, filepath.FromSlash(f.Dir))
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s@%s: %v", f.Module, f.Version, err)
+	}
+	var info struct{ Dir string }
+	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
+		return "", fmt.Errorf("go mod download %s@%s: no directory in %q", f.Module, f.Version, out)
+	}
+	file := filepath.Join(info.Dir, filepath.FromSlash(f.Path))
+	if fi, err := os.Stat(file); err != nil || fi.IsDir() {
+		return "", fmt.Errorf("%s@%s has no file %s", f.Module, f.Version, f.Path)
+	}
+	return file, nil
+}
+
+// isModuleFile says whether label l into the go_deps repository of module
+// modPath names a file rather than a target gazelle generates: gazelle
+// names a package's library or binary after its import path's last
+// element (language/go/package.go:197-211, the "import" naming
+// convention), and "_lib" beside a binary.
+func isModuleFile(modPath string, l label.Label) bool {
+	importPath := path.Join(modPath, l.Pkg)
+	dir, name := path.Split(importPath)
+	if majorVersion.MatchString(name) && dir != "" {
+		name = path.Base(strings.TrimSuffix(dir, "/"))
+	}
+	name = strings.ReplaceAll(name, ".", "_")
+	return l.Name != name && l.Name != name+"_lib"
+}
+
+var majorVersion = regexp.MustCompile(`^v[0-9]+$`)
 
 // binaryOf returns what entry e of p is built from when it is a Go build:
 // the binary without its module, and the label of the upstream go_binary
@@ -331,7 +544,9 @@ func binaryOf(p *spec.Protocol, e metadata.Entry, rules map[string]*rule.Rule) (
 		}
 		b.Cgo = b.CgoAttr != "" || p.Cgo && r.AttrString("pure") != "on"
 		b.XDefs = stringDict(r.Attr("x_defs"))
-		b.LinkOpts = r.AttrStrings("gc_linkopts")
+		for _, o := range r.AttrStrings("gc_linkopts") {
+			b.LinkOpts = append(b.LinkOpts, expandDollars(o))
+		}
 		for _, attr := range []string{"goos", "goarch"} {
 			if v := r.AttrString(attr); v != "" && v != "auto" && b.Pinned == "" {
 				b.Pinned = attr
@@ -341,6 +556,23 @@ func binaryOf(p *spec.Protocol, e metadata.Entry, rules map[string]*rule.Rule) (
 		return b, "", false
 	}
 	return b, upstream, true
+}
+
+// expandDollars is what ctx.expand_make_variables, through which rules_go
+// passes gc_linkopts (go/private/rules/binary.bzl:687-692), makes of "$$":
+// one "$" (a run path's $ORIGIN is written $$ORIGIN). Make variables
+// ("$(VAR)") are none of ours and stay as written.
+func expandDollars(s string) string { return strings.ReplaceAll(s, "$$", "$") }
+
+// protocolModules returns the modules p's binaries come from and the
+// directory of the go.mod that pins them: p's own go.mod, read by an
+// isolated go_deps usage, or the root's (rootMods, dir "").
+func protocolModules(root string, p *spec.Protocol, rootMods map[string]requirement) (map[string]requirement, string, error) {
+	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(p.Dir), "go.mod")); err != nil {
+		return rootMods, "", nil
+	}
+	mods, err := requirements(filepath.Join(root, filepath.FromSlash(p.Dir)), p.Name)
+	return mods, p.Dir, err
 }
 
 // requirements maps go_deps repository names to the modules the go.mod in

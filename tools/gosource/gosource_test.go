@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bazelbuild/bazel-gazelle/label"
+
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
 
@@ -188,5 +190,40 @@ go_binary(
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("binaries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The run path into a module's source goes, and the rest of the line
+// stays: -L and -l link the library as rules_go's cdeps do.
+func TestDropModuleRunPaths(t *testing.T) {
+	src := "package api\n\n// #cgo LDFLAGS: -Wl,-rpath,${SRCDIR} -L${SRCDIR} -lwasmvm.x86_64\n// -Wl,-rpath,${SRCDIR} in a comment stays\nimport \"C\"\n"
+	want := "package api\n\n// #cgo LDFLAGS: -L${SRCDIR} -lwasmvm.x86_64\n// -Wl,-rpath,${SRCDIR} in a comment stays\nimport \"C\"\n"
+	if got := string(dropModuleRunPaths([]byte(src))); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	same := "// #cgo LDFLAGS: -lm\n"
+	if got := string(dropModuleRunPaths([]byte(same))); got != same {
+		t.Errorf("a line without a module run path changed: %q", got)
+	}
+}
+
+// A label naming a package's gazelle target is a build; any other name in
+// the package is one of the module's files.
+func TestIsModuleFile(t *testing.T) {
+	for l, want := range map[string]bool{
+		"@r//internal/api:libwasmvm.x86_64.so": true,
+		"@r//internal/api:api":                 false,
+		"@r//cmd/osmosisd:osmosisd":            false,
+		"@r//cmd/osmosisd:osmosisd_lib":        false,
+		"@r//:wasmvm":                          false,
+		"@r//v2:wasmvm":                        false, // a /vN package is named after the element before it
+	} {
+		parsed, err := label.Parse(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isModuleFile("github.com/CosmWasm/wasmvm", parsed); got != want {
+			t.Errorf("isModuleFile(%s) = %v, want %v", l, got, want)
+		}
 	}
 }

@@ -149,8 +149,13 @@ func (c *checker) resolveGoPackage(m *goModule, l label.Label) string {
 		return fmt.Sprintf("%s %s has no Go package %s", m.path, m.version, path.Join(m.path, l.Pkg))
 	}
 	base := gazelleLibName(path.Join(m.path, l.Pkg))
+	// A file of the package's directory is a source file target of the
+	// package gazelle makes there (a prebuilt library a MANIFEST ships).
+	if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(l.Name))); err == nil && !fi.IsDir() {
+		return ""
+	}
 	if l.Name != base && l.Name != base+"_lib" {
-		return fmt.Sprintf("go_deps names the targets of %s %q or %q, not %q", path.Join(m.path, l.Pkg), base, base+"_lib", l.Name)
+		return fmt.Sprintf("go_deps names the targets of %s %q or %q, not %q, and the module has no such file there", path.Join(m.path, l.Pkg), base, base+"_lib", l.Name)
 	}
 	return ""
 }

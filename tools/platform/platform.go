@@ -35,6 +35,16 @@ type Platform struct {
 	// Qemu is the user-mode emulator (Debian's qemu-user-static) that runs
 	// the platform's binaries on a host of another architecture.
 	Qemu string
+	// CrossCC is the C compiler Debian's cross toolchain for the platform
+	// installs (gcc-aarch64-linux-gnu, gcc-x86-64-linux-gnu): what plain
+	// go builds a cgo binary of the platform with on a host of another
+	// architecture, where Bazel uses zig's toolchain for the platform.
+	CrossCC string
+	// CrossRoot is where that toolchain's C library is (libc6-arm64-cross,
+	// libc6-amd64-cross): the platform's glibc 2.36 on a Debian 12 host of
+	// another architecture, and qemu's QEMU_LD_PREFIX for its dynamically
+	// linked binaries.
+	CrossRoot string
 }
 
 // RulesGo is the rules_go platform the binaries are built for: Go's
@@ -90,9 +100,11 @@ func (p Platform) Command(bin string, args ...string) []string {
 // all lists the platforms in the order artifacts are listed.
 var all = []Platform{
 	{Name: "linux_amd64", OCI: "linux/amd64", Pull: "linux/amd64", GOOS: "linux", GOARCH: "amd64",
-		Debian: "amd64", CPU: "x86_64", Machine: elf.EM_X86_64, Qemu: "qemu-x86_64-static"},
+		Debian: "amd64", CPU: "x86_64", Machine: elf.EM_X86_64, Qemu: "qemu-x86_64-static",
+		CrossCC: "x86_64-linux-gnu-gcc", CrossRoot: "/usr/x86_64-linux-gnu"},
 	{Name: "linux_arm64", OCI: "linux/arm64", Pull: "linux/arm64/v8", GOOS: "linux", GOARCH: "arm64",
-		Debian: "arm64", CPU: "aarch64", Machine: elf.EM_AARCH64, Qemu: "qemu-aarch64-static"},
+		Debian: "arm64", CPU: "aarch64", Machine: elf.EM_AARCH64, Qemu: "qemu-aarch64-static",
+		CrossCC: "aarch64-linux-gnu-gcc", CrossRoot: "/usr/aarch64-linux-gnu"},
 }
 
 // All returns every platform, amd64 first.
