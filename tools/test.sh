@@ -35,8 +35,9 @@ done
 # holds their hash, downloads are checked against go.sum and the database is
 # not asked (so Bazel's go_repository, which runs with GOSUMDB=off and the
 # go.sum hash, needs nothing); `go mod tidy` and `go get` may still look up
-# hashes go.sum lacks. akash replaces Tendermint with its fork.
-export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/ovrclk/tendermint"
+# hashes go.sum lacks. akash replaces Tendermint with its fork, osmosis
+# wasmd with its own.
+export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/ovrclk/tendermint,github.com/osmosis-labs/wasmd"
 
 # forge check verifies labels into go_deps repositories against the Go
 # modules' source, and the protocol builds need it too: fetch every module
