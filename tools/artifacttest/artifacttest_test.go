@@ -43,7 +43,7 @@ func assembleStubbed(t *testing.T, mutate func(*packaging.Package)) []shipped {
 			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			script := fmt.Sprintf("#!/bin/sh\necho '%s version %s'\n", e.Base(), p.PrintedVersion())
+			script := "#!/bin/sh\n" + needsLibraries(p) + fmt.Sprintf("echo '%s version %s'\n", e.Base(), p.PrintedVersion())
 			if p.KnownFailure != "" {
 				script = fmt.Sprintf("#!/bin/sh\necho '%s' >&2\nexit 1\n", p.KnownFailure)
 			}
@@ -86,6 +86,21 @@ func assembleStubbed(t *testing.T, mutate func(*packaging.Package)) []shipped {
 		t.Fatal("no protocol variants assembled")
 	}
 	return all
+}
+
+// needsLibraries is shell that fails as the dynamic loader does unless
+// every shared library p ships is in a directory of LD_LIBRARY_PATH: the
+// stand-in asks what p's cgo binaries ask of the run test.
+func needsLibraries(p *spec.Protocol) string {
+	var b strings.Builder
+	for _, e := range p.Manifest {
+		if !e.IsSharedLibrary() {
+			continue
+		}
+		fmt.Fprintf(&b, "found=\nIFS=:\nfor d in $LD_LIBRARY_PATH; do [ -f \"$d/%[1]s\" ] && found=1; done\n", e.Base())
+		fmt.Fprintf(&b, "[ -n \"$found\" ] || { echo 'error while loading shared libraries: %[1]s: cannot open shared object file' >&2; exit 127; }\n", e.Base())
+	}
+	return b.String()
 }
 
 func layerRun(t *testing.T, s shipped) artifacttest.LayerRun {

@@ -8,8 +8,11 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/protocol-forge/protocol-forge/tools/metadata"
 )
 
 // LayerRun is one run of an image's service executable from its layer.
@@ -86,6 +89,15 @@ func RunLayer(r LayerRun) (string, error) {
 		path = append(path, filepath.Join(r.Dir, dir))
 	}
 	cmd.Env = []string{"PATH=" + strings.Join(path, string(os.PathListSeparator)), "HOME=" + r.Dir}
+	if dirs := libraryDirs(r.Dir, owners); len(dirs) > 0 {
+		// A cgo binary's run path names its shipped libraries' place in
+		// the image (/usr/local/lib/<name>), which is not where the
+		// layer is unpacked here, outside a root of its own: the
+		// libraries are found at their place in the unpacked layer
+		// instead. The acceptance test (tools/assemble) runs the image's
+		// root, where the run path finds them.
+		cmd.Env = append(cmd.Env, "LD_LIBRARY_PATH="+strings.Join(dirs, string(os.PathListSeparator)))
+	}
 	out, runErr := cmd.CombinedOutput()
 	argv := strings.Join(append([]string{r.Entrypoint[0]}, args...), " ")
 	if r.KnownFailure != "" {
@@ -101,6 +113,25 @@ func RunLayer(r LayerRun) (string, error) {
 		return string(out), fmt.Errorf("%s printed %q, not the version %s", argv, out, r.Version)
 	}
 	return string(out), nil
+}
+
+// libraryDirs returns the directories, under dir where the layer is
+// unpacked, of the shared libraries the layer holds, sorted.
+func libraryDirs(dir string, members map[string][2]int) []string {
+	seen := map[string]bool{}
+	var dirs []string
+	for m := range members {
+		if !(metadata.Entry{Path: "/" + m}).IsSharedLibrary() {
+			continue
+		}
+		d := filepath.Join(dir, filepath.FromSlash(path.Dir(m)))
+		if !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	sort.Strings(dirs)
+	return dirs
 }
 
 func exitStatus(err error) string {
