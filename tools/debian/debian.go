@@ -195,7 +195,7 @@ func plan(repo *spec.Repo, p *spec.Protocol, c Control, opts Options) (files []i
 	files = append(files,
 		installed{docPath(p.Name, "copyright"), func() string { return copyright(repo, p) }},
 		installed{docPath(p.Name, "changelog.gz"), func() string { return changelog(p, c) }},
-		installed{lintianOverridesPath(p.Name), func() string { return lintianOverrides(p.Name, len(libs) > 0) }},
+		installed{lintianOverridesPath(p.Name), func() string { return lintianOverrides(p, libs) }},
 	)
 	return files, conffiles
 }

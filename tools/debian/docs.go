@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"strings"
 
 	"github.com/protocol-forge/protocol-forge/tools/spec"
 )
@@ -50,7 +51,8 @@ func changelog(p *spec.Protocol, c Control) string {
 // lintianOverrides justifies the tags our layout raises on purpose: MANIFEST
 // paths are the layout the system we replace shipped (under /usr/local), and
 // operators' scripts rely on them.
-func lintianOverrides(name string, libraries bool) string {
+func lintianOverrides(p *spec.Protocol, libDirs []string) string {
+	name := p.Name
 	s := fmt.Sprintf(`# MANIFEST paths are the image layout operators rely on; they live under /usr/local.
 %[1]s: dir-in-usr-local [usr/local/*]
 %[1]s: file-in-usr-local [usr/local/*]
@@ -61,10 +63,26 @@ func lintianOverrides(name string, libraries bool) string {
 	s += fmt.Sprintf(`# Pure Go binaries are statically linked by design.
 %[1]s: statically-linked-binary [*]
 `, name)
-	if libraries {
+	if len(libDirs) > 0 {
 		s += fmt.Sprintf(`# The node's private libraries sit in MANIFEST directories the linker must search.
 %[1]s: package-modifies-ld.so-search-path [etc/ld.so.conf.d/%[1]s.conf]
 `, name)
+	}
+	if p.Cgo {
+		// The image has no ld.so cache: the same binary finds its
+		// libraries by its run path there and here.
+		for _, dir := range libDirs {
+			s += fmt.Sprintf(`# The image, which has no ld.so cache, ships the same binary: its run path finds the libraries.
+%[1]s: custom-library-search-path RUNPATH %[2]s [*]
+`, name, dir)
+		}
+	}
+	for _, e := range p.Manifest {
+		if e.IsSharedLibrary() {
+			s += fmt.Sprintf(`# A prebuilt library ships as its upstream release has it.
+%[1]s: unstripped-binary-or-object [%[2]s]
+`, name, strings.TrimPrefix(e.Path, "/"))
+		}
 	}
 	return s
 }
