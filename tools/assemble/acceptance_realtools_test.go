@@ -3,6 +3,7 @@
 package assemble_test
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -154,11 +155,15 @@ func TestArtifactsRunAsShipped(t *testing.T) {
 	t.Logf("assembled %d variants: %s", len(all), time.Since(start).Round(time.Millisecond))
 
 	system := forgechroot.Bookworm(t)
-	libc := libcRoot(t, system)
+	libcs := libcRootsFor(t, system, all)
 
 	for _, s := range all {
 		t.Run(s.String()+"/image", func(t *testing.T) {
+			libc := libcs[s.v.Platform.Name]
 			if err := runImage(t, s, libc); err != nil {
+				t.Error(err)
+			}
+			for _, err := range libraryFromManifestPath(t, s, libc) {
 				t.Error(err)
 			}
 		})
@@ -223,7 +228,7 @@ func TestArtifactsRunAsShipped(t *testing.T) {
 			if m.Mode != 0o644 {
 				t.Fatalf("%s: the mutated layer ships %s with mode %04o, want 0644", s, s.p.Service.Path, m.Mode)
 			}
-			wantFailure(t, s.String()+" image", "permission denied", []error{runImage(t, s, libc)})
+			wantFailure(t, s.String()+" image", "permission denied", []error{runImage(t, s, libcs[s.v.Platform.Name])})
 			wantFailure(t, s.String()+" archive", "permission denied", runArchive(t, s))
 			wantFailure(t, s.String()+" generated tests", "cannot execute", runGeneratedTests(t, repo, s))
 			if _, err := aptInstall(system, []shipped{s}); err != nil {
@@ -262,8 +267,70 @@ func wantFailure(t *testing.T, what, reason string, errs []error) {
 	}
 }
 
+// emulatedLibc is the environment under which qemu runs a cgo protocol's
+// binaries of another architecture than the host's: the platform's C
+// library from Debian's cross toolchain (QEMU_LD_PREFIX), where a system
+// of that architecture has its own.
+func emulatedLibc(s shipped) []string {
+	if !s.p.Cgo || s.v.Platform.Native() {
+		return nil
+	}
+	return []string{"QEMU_LD_PREFIX=" + s.v.Platform.CrossRoot}
+}
+
+// libcRootsFor makes the C library a glibc image's base provides on each
+// platform a glibc image of all is for: the chroot's for the host's
+// platform (always), Debian's cross toolchain's (libc6-arm64-cross, the
+// same glibc 2.36) for another.
+func libcRootsFor(t *testing.T, system string, all []shipped) map[string]string {
+	t.Helper()
+	roots := map[string]string{}
+	for _, pl := range platform.All() {
+		if pl.Native() {
+			roots[pl.Name] = libcRoot(t, system)
+		}
+	}
+	for _, s := range all {
+		pl := s.v.Platform
+		if _, ok := roots[pl.Name]; !ok && s.v.Image.Libc {
+			roots[pl.Name] = crossLibcRoot(t, pl)
+		}
+	}
+	return roots
+}
+
+// crossLibcRoot lays the cross toolchain's C library and libgcc_s out as a
+// Debian system of the platform has them: the dynamic loader in /lib, the
+// libraries in /lib/<triplet>, where that loader looks.
+func crossLibcRoot(t *testing.T, pl platform.Platform) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "libc-"+pl.Name)
+	triplet := filepath.Base(pl.CrossRoot)
+	libs := filepath.Join(dir, "lib", triplet)
+	if err := os.MkdirAll(libs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	matches, err := filepath.Glob(filepath.Join(pl.CrossRoot, "lib", "*.so*"))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("no C library of %s in %s (Debian's cross toolchain, tools/gosource/testdeps.txt): %v", pl.OCI, pl.CrossRoot, err)
+	}
+	for _, m := range matches {
+		base := filepath.Base(m)
+		to := filepath.Join(libs, base)
+		if strings.HasPrefix(base, "ld-linux") {
+			to = filepath.Join(dir, "lib", base)
+		}
+		if out, err := exec.Command("cp", "-L", m, to).CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	return dir
+}
+
 // libcRoot is the runtime a glibc variant's base provides: the chroot's
-// libc6 package, files and symlinks, copied into an empty tree.
+// libc6 and libgcc-s1 packages, files and symlinks, copied into an empty
+// tree. distroless cc-debian12 is its base image with libgcc's runtime
+// added (libgcc_s.so.1, which CosmWasm's libwasmvm needs).
 func libcRoot(t *testing.T, system string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "libc")
@@ -274,7 +341,7 @@ func libcRoot(t *testing.T, system string) string {
 	// symlinks point to (the merged /usr's /lib and /lib64 links would
 	// otherwise dangle in a root without /usr/lib).
 	var paths []string
-	for _, p := range strings.Split(forgechroot.Run(t, system, "dpkg -L libc6"), "\n") {
+	for _, p := range strings.Split(forgechroot.Run(t, system, "dpkg -L libc6 libgcc-s1"), "\n") {
 		fi, err := os.Lstat(filepath.Join(system, p))
 		if err == nil && !fi.IsDir() {
 			paths = append(paths, strings.TrimPrefix(p, "/"))
@@ -286,7 +353,7 @@ func libcRoot(t *testing.T, system string) string {
 	}
 	pipe := fmt.Sprintf("tar -C %s --no-recursion --dereference -cf - -T %s | tar -C %s -xpf -", system, list, dir)
 	if out, err := exec.Command("sh", "-ec", pipe).CombinedOutput(); err != nil {
-		t.Fatalf("copy libc6: %v\n%s", err, out)
+		t.Fatalf("copy libc6 and libgcc-s1: %v\n%s", err, out)
 	}
 	// The copy runs a program linked against it, as uid 65532, or a glibc
 	// variant's test could not tell a missing library from a bad layer.
@@ -309,22 +376,36 @@ func libcRoot(t *testing.T, system string) string {
 // arguments.
 func runImage(t *testing.T, s shipped, libc string) error {
 	t.Helper()
+	out, argv, err := runImageWithout(t, s, libc, nil)
+	return printsVersion(t, s.p, fmt.Sprintf("image %s: %s as %s", s.v.Image.Rule, strings.Join(argv, " "), s.v.Image.User), out, err)
+}
+
+// runImageWithout is runImage with the files drop (absolute paths)
+// deleted from the root before the entrypoint runs; it returns what the
+// entrypoint printed, its argv and how it exited.
+func runImageWithout(t *testing.T, s shipped, libc string, drop []string) (string, []string, error) {
+	t.Helper()
 	root := filepath.Join(t.TempDir(), "root")
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err
+		return "", nil, err
 	}
 	if s.v.Image.Libc {
 		if out, err := exec.Command("cp", "-a", libc+"/.", root).CombinedOutput(); err != nil {
-			return fmt.Errorf("%v\n%s", err, out)
+			return "", nil, fmt.Errorf("%v\n%s", err, out)
 		}
 	}
 	if err := distrolessUsers(root); err != nil {
-		return err
+		return "", nil, err
 	}
 	for _, l := range s.v.Image.Layers {
 		// As a runtime applies a layer: owners and modes as archived.
 		if out, err := exec.Command("tar", "--same-owner", "--numeric-owner", "-xpf", l.Path, "-C", root).CombinedOutput(); err != nil {
-			return fmt.Errorf("unpack %s: %v\n%s", l.Path, err, out)
+			return "", nil, fmt.Errorf("unpack %s: %v\n%s", l.Path, err, out)
+		}
+	}
+	for _, p := range drop {
+		if err := os.Remove(filepath.Join(root, p)); err != nil {
+			return "", nil, err
 		}
 	}
 	argv := append(slices.Clone(s.v.Image.Entrypoint), s.p.VersionArgs...)
@@ -334,12 +415,34 @@ func runImage(t *testing.T, s shipped, libc string) error {
 		// arm64 host would (binfmt_misc's qemu handler does the same).
 		qemu, err := installQemu(root, s.v.Platform)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		argv = append([]string{qemu}, argv...)
 	}
 	out, err := runContainer(root, s.v.Image.User, argv)
-	return printsVersion(t, s.p, fmt.Sprintf("image %s: %s as %s", s.v.Image.Rule, strings.Join(argv, " "), s.v.Image.User), out, err)
+	return out, argv, err
+}
+
+// libraryFromManifestPath checks that the image's entrypoint loads each
+// shared library the protocol ships from the library's MANIFEST path: in
+// the image's root (no module cache, no ld.so cache, nothing of the
+// host's) it runs, and without that one file it fails, naming it.
+func libraryFromManifestPath(t *testing.T, s shipped, libc string) []error {
+	t.Helper()
+	var errs []error
+	for _, e := range s.p.Manifest {
+		if !e.IsSharedLibrary() {
+			continue
+		}
+		out, argv, err := runImageWithout(t, s, libc, []string{e.Path})
+		what := fmt.Sprintf("image %s without %s: %s", s.v.Image.Rule, e.Path, strings.Join(argv, " "))
+		if err == nil || !strings.Contains(out, e.Base()) {
+			errs = append(errs, fmt.Errorf("%s: want a failure to load %s, got %v:\n%s", what, e.Base(), err, out))
+			continue
+		}
+		t.Logf("%s fails as it must: %s", what, strings.TrimSpace(out))
+	}
+	return errs
 }
 
 // printsVersion checks that a command exited 0 and printed p's version, or,
@@ -450,7 +553,7 @@ func runArchive(t *testing.T, s shipped) []error {
 			continue
 		}
 		argv := s.v.Platform.Command(filepath.Join(dir, e.Base()), s.p.VersionArgs...)
-		out, err := runAs(nobody, nobody, home, dir, argv[0], argv[1:]...)
+		out, err := runAsWith(nobody, nobody, home, dir, emulatedLibc(s), argv[0], argv[1:]...)
 		what := fmt.Sprintf("archive %s: %s %s as uid %d", archive, e.Base(), strings.Join(s.p.VersionArgs, " "), nobody)
 		if e != s.p.Service {
 			// Only the service is the release VERSION names: btcd
@@ -517,7 +620,7 @@ func runForeignDeb(t *testing.T, s shipped) []error {
 		return []error{err}
 	}
 	argv := s.v.Platform.Command(filepath.Join(dir, s.p.Service.Path), s.p.VersionArgs...)
-	run, err := runAs(nobody, nobody, home, dir, argv[0], argv[1:]...)
+	run, err := runAsWith(nobody, nobody, home, dir, emulatedLibc(s), argv[0], argv[1:]...)
 	what := fmt.Sprintf("deb %s: %s as uid %d", filepath.Base(s.v.Deb.Path), strings.Join(argv, " "), nobody)
 	if err := printsVersion(t, s.p, what, run, err); err != nil {
 		return []error{err}
@@ -787,6 +890,59 @@ func debInstalledChecks(t *testing.T, system string, debs []shipped) []error {
 		verify := exec.Command("systemd-analyze", "verify", "--root="+system, debian.UnitPath(name))
 		if out, err := verify.CombinedOutput(); err != nil || len(out) > 0 {
 			errs = append(errs, fmt.Errorf("%s: systemd-analyze verify %s: %v\n%s", s, debian.UnitPath(name), err, out))
+		}
+		errs = append(errs, dependsCoverLibraries(t, system, s)...)
+	}
+	return errs
+}
+
+// dependsCoverLibraries checks the .deb's Depends against what its ELF
+// files load: every library one of them needs (DT_NEEDED) is shipped by the
+// package itself or installed, in the chroot, by a package the control file
+// depends on (libc6 for glibc's, libgcc-s1 for libgcc_s.so.1).
+func dependsCoverLibraries(t *testing.T, system string, s shipped) []error {
+	t.Helper()
+	depends := map[string]bool{}
+	field, _ := s.v.Deb.Model.Field("Depends")
+	for _, d := range strings.Split(field, ",") {
+		if name := strings.Fields(d); len(name) > 0 {
+			depends[name[0]] = true
+		}
+	}
+	shipped := map[string]bool{}
+	for _, e := range s.p.Manifest {
+		shipped[e.Base()] = true
+	}
+	var errs []error
+	for _, e := range s.p.Manifest {
+		f, err := elf.Open(filepath.Join(system, e.Path))
+		if err != nil {
+			continue // not an ELF file (a directory, data)
+		}
+		needed, err := f.ImportedLibraries()
+		f.Close()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s: %v", s, e.Path, err))
+			continue
+		}
+		for _, lib := range needed {
+			if shipped[lib] {
+				continue
+			}
+			owners, err := forgechroot.Output(system, "dpkg -S '*/"+lib+"'")
+			var pkgs []string
+			covered := false
+			for _, line := range strings.Split(owners, "\n") {
+				pkg, _, ok := strings.Cut(line, ":")
+				if !ok {
+					continue
+				}
+				pkgs = append(pkgs, pkg)
+				covered = covered || depends[pkg]
+			}
+			if err != nil || !covered {
+				errs = append(errs, fmt.Errorf("%s: %s needs %s, which %q installs (%v), and Depends %q names none of them", s, e.Path, lib, pkgs, err, field))
+			}
 		}
 	}
 	return errs

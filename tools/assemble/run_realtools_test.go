@@ -195,11 +195,16 @@ func runContainer(root, user string, argv []string) (string, error) {
 // runAs runs name as uid:gid with no supplementary groups, the home
 // directory home and distroless's PATH.
 func runAs(uid, gid int, home, dir, name string, args ...string) (string, error) {
+	return runAsWith(uid, gid, home, dir, nil, name, args...)
+}
+
+// runAsWith is runAs with env added to the environment.
+func runAsWith(uid, gid int, home, dir string, env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = []string{containerPath, "HOME=" + home}
+	cmd.Env = append([]string{containerPath, "HOME=" + home}, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
