@@ -61,6 +61,10 @@ type Target struct {
 	// Named is true when the variant comes from a TARGETS line; image tags of
 	// named variants carry the variant's name.
 	Named bool
+	// Line is the TARGETS line that names the variant, 0 for the default
+	// variant of a protocol without TARGETS: where an error about the
+	// variant points.
+	Line int
 }
 
 // Protocol is everything the plain files of one protocol say.
@@ -569,7 +573,7 @@ func (r *reader) parseTargets(content, tag string) []Target {
 			r.errs.add(p, l.n, "image tag %q is longer than 128 characters", v.Name+"-"+tag)
 			continue
 		}
-		targets = append(targets, Target{Variant: v, Named: true})
+		targets = append(targets, Target{Variant: v, Named: true, Line: l.n})
 	}
 	if len(lines) == 0 {
 		r.errs.add(p, 1, "TARGETS names no variant: list at least one (%s), or delete the file for the default variant %q", variant.Names(), variant.DefaultName)

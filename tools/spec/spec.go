@@ -521,7 +521,7 @@ func (p *Protocol) cgoVariants() metadata.ErrorList {
 			// Only a TARGETS line names a variant other than the
 			// default glibc one.
 			errs = append(errs, &metadata.Error{
-				Path: path.Join(p.Dir, metadata.TargetsFile), Line: 1,
+				Path: path.Join(p.Dir, metadata.TargetsFile), Line: t.Line,
 				Msg: fmt.Sprintf("variant %s cannot ship cgo binaries: they are linked against glibc %s (MODULE.bazel's C toolchain), and %s", t.Variant.Name, variant.ToolchainGlibc, glibcOf(t.Variant)),
 			})
 		}
