@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -424,15 +425,7 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 	case CgoDirective:
 		return d.boolInto(&p.Cgo)
 	case DependsDirective:
-		for _, pkg := range strings.Fields(d.value) {
-			if !debianPackageName.MatchString(pkg) {
-				return d.errorf("%s: %q is not a Debian package name (lower-case letters, digits and +-. , starting with a letter or digit)", d.key, pkg)
-			}
-			p.Depends = append(p.Depends, pkg)
-		}
-		if len(p.Depends) == 0 {
-			return d.errorf("%s needs the Debian packages the protocol's files need", d.key)
-		}
+		return p.applyDepends(d)
 	case VersionArgsDirective:
 		if d.value == "" {
 			return d.errorf("%s needs the arguments that make %s print its version", d.key, p.Service.Path)
@@ -447,6 +440,33 @@ func (p *Protocol) apply(d directive) *metadata.Error {
 		return d.errorf("%s is a setting of the whole repository: put it in the root BUILD.bazel", d.key)
 	default:
 		return d.errorf("unknown directive %s; forge knows %s", d.key, strings.Join(Directives, ", "))
+	}
+	return nil
+}
+
+// applyDepends reads forge_depends: Debian package names, each once in
+// all of the protocol's forge_depends lines. libc6 is refused: forge
+// writes it from the variant and forge_cgo (debian.ControlFor), and a
+// second libc6 in Depends is a duplicate relation the .deb would carry.
+func (p *Protocol) applyDepends(d directive) *metadata.Error {
+	pkgs := strings.Fields(d.value)
+	if len(pkgs) == 0 {
+		return d.errorf("%s needs the Debian packages the protocol's files need", d.key)
+	}
+	if strings.ContainsAny(d.value, ",|()<>=[]:") {
+		// Debian's relation syntax, which pkg_deb would pass on as written.
+		return d.errorf("%s takes package names separated by spaces, without versions, alternatives, architectures or commas: %q", d.key, d.value)
+	}
+	for _, pkg := range pkgs {
+		switch {
+		case !debianPackageName.MatchString(pkg):
+			return d.errorf("%s: %q is not a Debian package name (lower-case letters, digits and +-. , starting with a letter or digit)", d.key, pkg)
+		case pkg == "libc6":
+			return d.errorf("%s: libc6 is forge's to write (libc6 for a glibc variant, libc6 (>= %s) for a cgo protocol): leave it out", d.key, variant.ToolchainGlibc)
+		case slices.Contains(p.Depends, pkg):
+			return d.errorf("%s: %q is listed twice", d.key, pkg)
+		}
+		p.Depends = append(p.Depends, pkg)
 	}
 	return nil
 }
