@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -115,8 +116,21 @@ func stripPath(name string, strip int) (string, error) {
 
 // applyFile writes one file's patched content: a new file from nothing,
 // a deleted file removed, a renamed one moved.
+//
+// Where a patch creates a file the repository already has (a BUILD.bazel
+// gazelle generated, for a patch written against upstream's tree),
+// Bazel's patch reads the existing file and inserts the new lines before
+// its content (PatchUtil.applyPatchToFile: the new file's content is the
+// input when there is no old file, and an insertion at line 0 keeps what
+// follows); so does this. A rename onto an existing file Bazel refuses
+// (checkFilesStatusForRenaming); so does this.
 func applyFile(dir string, f *gitdiff.File, oldName, newName string) error {
-	var src []byte
+	for _, name := range []string{oldName, newName} {
+		if err := noSymlinkIn(dir, name); err != nil {
+			return err
+		}
+	}
+	var src, kept []byte
 	if oldName != "" {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(oldName)))
 		if err != nil {
@@ -124,9 +138,27 @@ func applyFile(dir string, f *gitdiff.File, oldName, newName string) error {
 		}
 		src = data
 	}
+	if newName != "" && newName != oldName {
+		existing, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(newName)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("%s: %v", newName, err)
+		case oldName != "":
+			return fmt.Errorf("cannot rename %s to %s, which exists", oldName, newName)
+		default:
+			kept = existing
+		}
+	}
 	var out bytes.Buffer
 	if err := gitdiff.Apply(&out, bytes.NewReader(src), f); err != nil {
 		return fmt.Errorf("%s: %v", firstNonEmpty(oldName, newName), err)
+	}
+	if len(kept) > 0 {
+		if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
+			out.WriteByte('\n')
+		}
+		out.Write(kept)
 	}
 	if oldName != "" && (f.IsDelete || f.IsRename) {
 		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(oldName))); err != nil {
@@ -143,6 +175,30 @@ func applyFile(dir string, f *gitdiff.File, oldName, newName string) error {
 	// A copy of the module cache is read-only; the file is written anew.
 	os.Remove(target)
 	return os.WriteFile(target, out.Bytes(), 0o644)
+}
+
+// noSymlinkIn refuses a name under dir that passes through a symbolic
+// link: a patch writes only files of the repository's own tree, never
+// where a link in it points.
+func noSymlinkIn(dir, name string) error {
+	if name == "" {
+		return nil
+	}
+	p := dir
+	for _, part := range strings.Split(name, "/") {
+		p = filepath.Join(p, part)
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s: %s is a symbolic link, which this check does not patch through", name, strings.TrimPrefix(p, dir+string(filepath.Separator)))
+		}
+	}
+	return nil
 }
 
 func firstNonEmpty(a, b string) string {
