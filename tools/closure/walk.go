@@ -129,7 +129,7 @@ var followed = map[string][]string{
 	// Followed only where a C/C++ toolchain is registered (ccKinds).
 	"cc_library": {"deps", "srcs", "hdrs", "implementation_deps"},
 	"cc_binary":  {"deps", "srcs"},
-	"cc_import":  {"deps"},
+	"cc_import":  {"deps", "shared_library", "static_library", "interface_library"},
 	// Ours (rules/private/platform_files.bzl): a MANIFEST entry's source
 	// built for one platform, upstream's go_binary for most protocols.
 	"platform_files": {"src"},
@@ -153,6 +153,10 @@ var codegen = map[string]string{
 	"cc_import":         "needs a C/C++ toolchain to link",
 	"cc_proto_library":  "needs a C/C++ toolchain",
 }
+
+// fileAttrs are the followed attributes that take source files as well
+// as rules: a file there must exist, a rule there is walked.
+var fileAttrs = map[string]bool{"srcs": true, "src": true, "hdrs": true, "shared_library": true, "static_library": true, "interface_library": true}
 
 // ccKinds are the cc rules that need a C/C++ toolchain and nothing else:
 // where MODULE.bazel registers one from the registry (module.ccToolchain),
@@ -368,14 +372,14 @@ func (w *walker) edge(it *item, p *pkgInfo, attr string, at labelAt) *item {
 		switch {
 		case tp.outputs[l.Name] != nil:
 			w.reportCodegen(it, nil, shown, tp, tp.outputs[l.Name])
-		case tp.isFile(l.Name) && attr != "srcs" && attr != "src" && attr != "hdrs":
+		case tp.isFile(l.Name) && !fileAttrs[attr]:
 			w.report(it, shown, at.line, "file:"+target.key(), fmt.Sprintf("%s is a source file, not a rule, so it cannot be in %s", shown, attr))
 		case !tp.isFile(l.Name):
 			w.report(it, shown, at.line, "target:"+target.key(), fmt.Sprintf("no target %q in %s%s", l.Name, tp.file, w.hint(tp)))
 		}
 		return nil
 	}
-	if (attr == "srcs" || attr == "hdrs") && codegen[tr.kind] == "" {
+	if fileAttrs[attr] && attr != "src" && codegen[tr.kind] == "" {
 		return nil
 	}
 	if msg := w.checkVisibility(tp, tr, it.node); msg != "" {
