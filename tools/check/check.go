@@ -23,6 +23,7 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/metadata"
 	"github.com/protocol-forge/protocol-forge/tools/platform"
 	"github.com/protocol-forge/protocol-forge/tools/spec"
+	"github.com/protocol-forge/protocol-forge/tools/variant"
 )
 
 // Stats are the counts of the loading-phase and external closure checks.
@@ -232,6 +233,9 @@ func platformSources(repo *spec.Repo, bins []gosource.Binary) metadata.ErrorList
 			case ok && b.CgoAttr != "" && !p.Cgo:
 				at.Msg = fmt.Sprintf("%s: its source %s sets %s, which asks for cgo: forge builds it for each of %s on rules_go's linux_<arch> platforms, which have no cgo, and rules_go fails the analysis of a cgo binary there; drop the attribute, or declare `# gazelle:%s true` in %s's BUILD file (its sources are then built for rules_go's linux_<arch>_cgo platforms with MODULE.bazel's C toolchain)",
 					e.Path, p.Source(e), b.CgoAttr, platformList(p), spec.CgoDirective, p.Name)
+			case ok && b.Cgo && b.Static:
+				at.Msg = fmt.Sprintf("%s: its source %s sets static = \"on\" in a cgo protocol: rules_go would link glibc statically into it, while forge ships cgo binaries linked dynamically against glibc %s (the .deb depends on libc6 (>= %s)) and builds them so for its checks; drop the attribute",
+					e.Path, p.Source(e), variant.ToolchainGlibc, variant.ToolchainGlibc)
 			case !ok && !p.PlatformsStated:
 				at.Msg = fmt.Sprintf("%s: its source %s is not built by rules_go from a module go.mod pins, so forge cannot tell which platforms its files are for: state them in %s's BUILD file with `# gazelle:%s %s` (the platforms its files suit)",
 					e.Path, p.Source(e), p.Name, spec.PlatformsDirective, platform.Default().OCI)

@@ -244,3 +244,26 @@ func TestCheckRefusesSourcesForgeCannotBuildPerPlatform(t *testing.T) {
 		}
 	}
 }
+
+// In a cgo protocol a go_binary with static "on" would be linked with
+// -static by rules_go, which neither the .deb's libc6 dependency nor
+// gosource's builds assume: an error at the entry's MANIFEST line.
+func TestCheckRefusesStaticCgoBinary(t *testing.T) {
+	// Only the forge language generates under protocols/, as in the
+	// repository: gazelle's Go language would delete the one go_binary.
+	root := checkWorkspace(t, map[string]string{"protocols/BUILD.bazel": "# gazelle:lang forge\n"})
+	build := "load(\"@rules_go//go:def.bzl\", \"go_binary\")\n\n" +
+		"# gazelle:forge_cgo true\n# gazelle:forge_platforms linux/amd64 linux/arm64\n" +
+		"# gazelle:forge_source /usr/local/bin/geth @com_github_ethereum_go_ethereum//cmd/geth\n\n" +
+		"go_binary(\n    name = \"clef\",\n    embed = [\"@com_github_ethereum_go_ethereum//cmd/clef:clef_lib\"],\n    pure = \"off\",\n    static = \"on\",\n)\n"
+	write(t, filepath.Join(root, "protocols/geth/BUILD.bazel"), build)
+	write(t, filepath.Join(root, "protocols/geth/VERSION"), "v1.17.10\n")
+	if code, _, stderr := runForge("generate", "-repo_root", root); code != 0 {
+		t.Fatalf("generate: %s", stderr)
+	}
+	code, _, stderr := runForge("check", "-repo_root", root)
+	want := "protocols/geth/MANIFEST:2: /usr/local/bin/clef: its source :clef sets static = \"on\" in a cgo protocol"
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, want 1 and %q in:\n%s", code, want, stderr)
+	}
+}

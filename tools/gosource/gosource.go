@@ -70,6 +70,11 @@ type Binary struct {
 	// writes a -X here whose value has braces, which rules_go's link
 	// builder would read as stamp keys in x_defs.
 	LinkOpts []string
+	// Static says the go_binary sets static "on": with cgo, rules_go
+	// links it externally with -static (go/private/actions/link.bzl:
+	// 100-123, v0.64.2), which Build does not do: forge check refuses it
+	// in a cgo protocol.
+	Static bool
 	// Pinned names the attribute of the source rule that fixes the
 	// platform it is built for (a go_cross_binary's platform, a
 	// go_binary's goos or goarch), or is empty. Such a rule overrides the
@@ -552,6 +557,7 @@ func binaryOf(p *spec.Protocol, e metadata.Entry, rules map[string]*rule.Rule) (
 				b.Pinned = attr
 			}
 		}
+		b.Static = r.AttrString("static") == "on"
 	default:
 		return b, "", false
 	}
