@@ -76,7 +76,15 @@ phase "real-tool tests (go test -tags realtools)"
 # (tools/assemble) builds the same binaries and would otherwise compile them
 # a second time beside it.
 mapfile -t realtools < <(grep -rl --include='*_test.go' '^//go:build realtools' tools | xargs -n1 dirname | sort -u | grep -vx tools/gosource | sed 's|^|./|')
-go test -tags realtools -timeout 40m ./tools/gosource
+# It leaves the binaries in FORGE_TEST_BINARIES, and the acceptance test
+# takes them from there rather than link each one again (minutes).
+FORGE_TEST_BINARIES=$(mktemp -d -t forge-test-binaries.XXXXXX)
+export FORGE_TEST_BINARIES
+trap 'rm -rf "$FORGE_TEST_BINARIES"' EXIT
+# Its timeout is for a machine with an empty Go build cache, which compiles
+# every protocol's module graph for both architectures: about an hour on
+# two cores (README, "Tests"). With a warm cache it takes minutes.
+go test -tags realtools -timeout 80m ./tools/gosource
 phase "real-tool tests of the artifacts and the rest"
 go test -tags realtools -timeout 40m "${realtools[@]}"
 phase "done"

@@ -56,8 +56,10 @@ func native(all []shipped) []shipped {
 }
 
 // binaries are built once per test binary: the protocol build test's go
-// build of every Go-built MANIFEST entry (gosource.Binary.Build), which
-// the Go build cache makes cheap after that test has run.
+// build of every Go-built MANIFEST entry (gosource.Binary.Build). When
+// FORGE_TEST_BINARIES names the directory that test built them into (as
+// tools/test.sh does), they are taken from there; without it they are
+// built again, which the Go build cache makes cheap but for the links.
 var binaries struct {
 	once  sync.Once
 	dir   string
@@ -68,6 +70,13 @@ var binaries struct {
 func buildBinaries(t *testing.T, repo *spec.Repo) map[string]string {
 	t.Helper()
 	binaries.once.Do(func() {
+		if dir := os.Getenv("FORGE_TEST_BINARIES"); dir != "" {
+			// Not binaries.dir, which TestMain removes: the directory is
+			// its maker's.
+			binaries.files, _, binaries.err = assemble.BuiltBinaries(repo, dir)
+			t.Logf("%d binaries the protocol build test built, from %s", len(binaries.files), dir)
+			return
+		}
 		binaries.dir, binaries.err = os.MkdirTemp("", "forge-binaries-")
 		if binaries.err != nil {
 			return

@@ -273,12 +273,38 @@ func declaredOutputs(r *bzl.Rule) []string {
 }
 
 // BuildBinaries builds every Go-built MANIFEST entry of the protocols in
-// repo for each of its protocol's platforms into
-// out/<platform>/<protocol>/<basename>, as gosource builds them (plain go
-// build, GOARCH of the platform, rules_go's cgo setting, x_defs), and
-// returns the files by SourceKey. A MANIFEST entry built some other way has
-// no file, and Protocol reports it.
+// repo for each of its protocol's platforms into out (laid out as
+// gosource.Binary.File says), as gosource builds them (plain go build,
+// GOARCH of the platform, rules_go's cgo setting, x_defs), and returns the
+// files by SourceKey. A MANIFEST entry built some other way has no file,
+// and Protocol reports it.
 func BuildBinaries(repo *spec.Repo, out string) (map[string]string, []gosource.Binary, error) {
+	return binaries(repo, out, func(b gosource.Binary, file string, pl platform.Platform) error {
+		return b.Build(repo.Root, file, pl)
+	})
+}
+
+// BuiltBinaries is BuildBinaries for binaries already built under dir,
+// where the protocol build test leaves them when FORGE_TEST_BINARIES
+// names a directory: linking every binary again would cost the acceptance
+// test minutes. A binary missing there is an error.
+func BuiltBinaries(repo *spec.Repo, dir string) (map[string]string, []gosource.Binary, error) {
+	return binaries(repo, dir, func(b gosource.Binary, file string, pl platform.Platform) error {
+		info, err := os.Stat(file)
+		if err != nil {
+			return fmt.Errorf("%s for %s: not built: %w", b.Package, pl.OCI, err)
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s for %s: %s is not a regular file", b.Package, pl.OCI, file)
+		}
+		return nil
+	})
+}
+
+// binaries calls provide for every Go-built MANIFEST entry and platform
+// with its file under dir, and returns those files and the files of the
+// pinned modules that ship as they are, by SourceKey.
+func binaries(repo *spec.Repo, dir string, provide func(gosource.Binary, string, platform.Platform) error) (map[string]string, []gosource.Binary, error) {
 	bins, err := gosource.Find(repo)
 	if err != nil {
 		return nil, nil, err
@@ -286,8 +312,8 @@ func BuildBinaries(repo *spec.Repo, out string) (map[string]string, []gosource.B
 	files := map[string]string{}
 	for _, b := range bins {
 		for _, pl := range b.Protocol.Platforms {
-			file := filepath.Join(out, pl.Name, b.Protocol.Name, b.Entry.Base())
-			if err := b.Build(repo.Root, file, pl); err != nil {
+			file := b.File(dir, pl)
+			if err := provide(b, file, pl); err != nil {
 				return nil, nil, err
 			}
 			files[SourceKey(pl, SourceLabel(b.Protocol, b.Entry))] = file

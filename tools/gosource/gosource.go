@@ -122,6 +122,14 @@ func quoteFlag(s string) string {
 	return `"` + s + `"`
 }
 
+// File is where a directory of built binaries holds b for platform pl:
+// dir/<platform>/<protocol>/<basename>. The protocol build test and the
+// acceptance test both lay their binaries out this way, so the second can
+// take what the first built.
+func (b Binary) File(dir string, pl platform.Platform) string {
+	return filepath.Join(dir, pl.Name, b.Protocol.Name, b.Entry.Base())
+}
+
 // Build builds the binary into out with plain go from the module the
 // go.mod in root/b.Dir pins: its package, CGO_ENABLED as rules_go sets it
 // for the platform, and LDFlags. -trimpath keeps the build directory out of
