@@ -24,10 +24,10 @@ type module struct {
 	// extension's repository).
 	visible map[string]repoRef
 	errs    metadata.ErrorList
-	// ccToolchain names the bazel_dep whose C/C++ toolchains MODULE.bazel
-	// registers, or is empty: without one, a cc_* rule in a go_deps
-	// repository needs the host's compiler.
-	ccToolchain string
+	// ccToolchains are the platforms ("linux_arm64") MODULE.bazel
+	// registers a registry C/C++ toolchain for: on any other, a cc_* rule
+	// in a go_deps repository needs the host's compiler.
+	ccToolchains map[string]bool
 	// ours reads the main repository's files (and notes what it read).
 	ours *mainRepo
 }
@@ -125,8 +125,11 @@ func readModule(ours *mainRepo) (*module, error) {
 		case "register_toolchains":
 			for _, a := range call.Args {
 				if lit, ok := a.(*syntax.Literal); ok {
-					if l, ok := lit.Value.(string); ok && ccToolchainRepos[repoOfLabel(l)] != "" {
-						m.ccToolchain = ccToolchainRepos[repoOfLabel(l)]
+					if l, ok := lit.Value.(string); ok && ccToolchainRepos[repoOfLabel(l)] {
+						if m.ccToolchains == nil {
+							m.ccToolchains = map[string]bool{}
+						}
+						m.ccToolchains[toolchainPlatform(l)] = true
 					}
 				}
 			}
@@ -169,10 +172,21 @@ func readModule(ours *mainRepo) (*module, error) {
 }
 
 // ccToolchainRepos are the repositories of C/C++ toolchains from the
-// registry that the check knows, with the module that creates them:
-// hermetic_cc_toolchain's zig_sdk (toolchain/ext.bzl), whose
-// toolchain/BUILD declares cc toolchains by platform and glibc.
-var ccToolchainRepos = map[string]string{"zig_sdk": "hermetic_cc_toolchain"}
+// registry that the check knows: hermetic_cc_toolchain's zig_sdk
+// (toolchain/ext.bzl), whose toolchain/BUILD declares cc toolchains by
+// platform and libc, named "<os>_<arch>_<libc>" ("linux_arm64_gnu.2.36").
+var ccToolchainRepos = map[string]bool{"zig_sdk": true}
+
+// toolchainPlatform is the platform, as platform.String writes it, of a
+// registered zig toolchain's label: its name's first two words.
+func toolchainPlatform(l string) string {
+	_, name, _ := strings.Cut(l, ":")
+	words := strings.SplitN(name, "_", 3)
+	if len(words) < 2 {
+		return name
+	}
+	return words[0] + "_" + words[1]
+}
 
 // repoOfLabel is the apparent repository a label names, "" for the main
 // repository.

@@ -159,7 +159,8 @@ var codegen = map[string]string{
 var fileAttrs = map[string]bool{"srcs": true, "src": true, "hdrs": true, "shared_library": true, "static_library": true, "interface_library": true}
 
 // ccKinds are the cc rules that need a C/C++ toolchain and nothing else:
-// where MODULE.bazel registers one from the registry (module.ccToolchain),
+// where MODULE.bazel registers one from the registry for the platform
+// walked (module.ccToolchains),
 // the walk follows them as it follows Go targets instead of reporting them.
 var ccKinds = map[string]bool{"cc_library": true, "cc_binary": true, "cc_import": true}
 
@@ -302,7 +303,7 @@ func (w *walker) visit(it *item) []*item {
 		return nil
 	}
 	r := p.rules[it.node.name]
-	if _, ok := codegen[r.kind]; ok && !(ccKinds[r.kind] && w.mod.ccToolchain != "") {
+	if _, ok := codegen[r.kind]; ok && !(ccKinds[r.kind] && w.mod.ccToolchains[it.plat.String()]) {
 		w.reportCodegen(it.parent, it, w.display(it.node), p, r)
 		return nil
 	}
@@ -841,7 +842,7 @@ func (w *walker) reportCodegen(from, target *item, shown string, p *pkgInfo, r *
 	switch {
 	case p.prepared == nil:
 	case ccKinds[r.kind]:
-		fix = ", and MODULE.bazel registers none from the registry (hermetic_cc_toolchain's @zig_sdk//toolchain:...), so Bazel would use the host's compiler"
+		fix = ", and MODULE.bazel registers none from the registry for the platform (hermetic_cc_toolchain's @zig_sdk//toolchain:...), so Bazel would use the host's compiler"
 	case strings.Contains(r.kind, "proto") && p.prepared.info.Gazelle:
 		fix = "; gazelle generated it from the module's .proto files, and a \"gazelle:proto disable\" directive in the module's gazelle_override keeps the module's checked-in Go code instead"
 	case strings.Contains(r.kind, "proto") && !p.prepared.info.Gazelle:
