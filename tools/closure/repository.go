@@ -23,9 +23,10 @@ import (
 	"github.com/protocol-forge/protocol-forge/tools/internal/gazellerun"
 )
 
-// cacheFormat changes whenever this file changes what it writes into a
-// cache entry, so that old entries are not read.
-const cacheFormat = "closure cache 1"
+// cacheFormat changes whenever the package changes what it writes into a
+// cache entry (how it runs gazelle or applies patches), so that old
+// entries are not read.
+const cacheFormat = "closure cache 2"
 
 // buildFileNames is go_repository's build_file_name default
 // (go_repository.bzl:629-635), in the order it looks for an existing one.
