@@ -129,7 +129,9 @@ func readModule(ours *mainRepo) (*module, error) {
 						if m.ccToolchains == nil {
 							m.ccToolchains = map[string]bool{}
 						}
-						m.ccToolchains[toolchainPlatform(l)] = true
+						for _, p := range toolchainPlatforms(l) {
+							m.ccToolchains[p.String()] = true
+						}
 					}
 				}
 			}
@@ -173,19 +175,36 @@ func readModule(ours *mainRepo) (*module, error) {
 
 // ccToolchainRepos are the repositories of C/C++ toolchains from the
 // registry that the check knows: hermetic_cc_toolchain's zig_sdk
-// (toolchain/ext.bzl), whose toolchain/BUILD declares cc toolchains by
-// platform and libc, named "<os>_<arch>_<libc>" ("linux_arm64_gnu.2.36").
+// (toolchain/ext.bzl). Its package toolchain declares each toolchain
+// twice, as "<os>_<arch>_<libc>" ("linux_arm64_gnu.2.36") and as
+// "<cpu>-<os>-<libc>" ("aarch64-linux-gnu.2.36") (v4.3.0
+// toolchain/private/defs.bzl).
 var ccToolchainRepos = map[string]bool{"zig_sdk": true}
 
-// toolchainPlatform is the platform, as platform.String writes it, of a
-// registered zig toolchain's label: its name's first two words.
-func toolchainPlatform(l string) string {
-	_, name, _ := strings.Cut(l, ":")
-	words := strings.SplitN(name, "_", 3)
-	if len(words) < 2 {
-		return name
+// toolchainPlatforms are the platforms a registered zig_sdk label gives
+// a C toolchain. Only the package toolchain counts: libc_aware/toolchain's
+// need a libc constraint that rules_go's platforms do not set, so Bazel
+// would not select them there. A wildcard ("all", "...") registers the
+// package's toolchains for every platform.
+func toolchainPlatforms(l string) []platform {
+	_, target, _ := strings.Cut(l, "//")
+	pkg, name, _ := strings.Cut(target, ":")
+	if pkg == "..." || strings.HasSuffix(pkg, "/...") {
+		return platforms
 	}
-	return words[0] + "_" + words[1]
+	if pkg != "toolchain" {
+		return nil
+	}
+	if name == "all" || name == "*" || name == "all-targets" {
+		return platforms
+	}
+	var out []platform
+	for _, p := range platforms {
+		if strings.HasPrefix(name, p.String()+"_") || strings.HasPrefix(name, p.cpu+"-"+p.goos+"-") {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // repoOfLabel is the apparent repository a label names, "" for the main

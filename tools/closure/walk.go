@@ -842,7 +842,7 @@ func (w *walker) reportCodegen(from, target *item, shown string, p *pkgInfo, r *
 	switch {
 	case p.prepared == nil:
 	case ccKinds[r.kind]:
-		fix = ", and MODULE.bazel registers none from the registry for the platform (hermetic_cc_toolchain's @zig_sdk//toolchain:...), so Bazel would use the host's compiler"
+		fix = ", and MODULE.bazel registers none from the registry for the platform (hermetic_cc_toolchain's @zig_sdk//toolchain:...): Bazel would fall back to the host's compiler, or find none where .bazelrc turns its detection off"
 	case strings.Contains(r.kind, "proto") && p.prepared.info.Gazelle:
 		fix = "; gazelle generated it from the module's .proto files, and a \"gazelle:proto disable\" directive in the module's gazelle_override keeps the module's checked-in Go code instead"
 	case strings.Contains(r.kind, "proto") && !p.prepared.info.Gazelle:
