@@ -71,10 +71,9 @@ go run ./tools/forge check -v
 # Only the packages that have realtools tests: the tag changes every
 # package's build, so ./tools/... would run all the plain tests again.
 phase "real-tool tests (go test -tags realtools)"
-# The protocol build test (tools/gosource) runs alone first and fills the Go
-# build cache with every protocol binary; the acceptance test
-# (tools/assemble) builds the same binaries and would otherwise compile them
-# a second time beside it.
+# The protocol build test (tools/gosource) runs alone first and builds
+# every protocol binary; the acceptance test (tools/assemble) ships the
+# same binaries, and run beside it would compile them a second time.
 mapfile -t realtools < <(grep -rl --include='*_test.go' '^//go:build realtools' tools | xargs -n1 dirname | sort -u | grep -vx tools/gosource | sed 's|^|./|')
 # It leaves the binaries in FORGE_TEST_BINARIES, and the acceptance test
 # takes them from there rather than link each one again (minutes).
