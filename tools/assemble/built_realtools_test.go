@@ -55,6 +55,15 @@ func TestBuiltBinariesAreTakenFromTheBuildTestsDirectory(t *testing.T) {
 	if taken != len(want) {
 		t.Errorf("took %d of the %d binaries in %s", taken, len(want), dir)
 	}
+	// Each under the key of its own platform and MANIFEST entry.
+	for _, b := range bins {
+		for _, pl := range b.Protocol.Platforms {
+			key := assemble.SourceKey(pl, assemble.SourceLabel(b.Protocol, b.Entry))
+			if files[key] != b.File(dir, pl) {
+				t.Errorf("%s: %s, want %s", key, files[key], b.File(dir, pl))
+			}
+		}
+	}
 
 	last := bins[len(bins)-1]
 	missing := last.File(dir, last.Protocol.Platforms[0])
