@@ -7,22 +7,25 @@ import (
 
 	"github.com/bazelbuild/bazel-gazelle/label"
 	"go.starlark.net/syntax"
+
+	forgeplatform "github.com/protocol-forge/protocol-forge/tools/platform"
 )
 
-// platform is a target platform the walk evaluates select() for. Builds
-// are pure (cgo off), as on rules_go's cgo_off platforms, which the
-// protocols' go_cross_binary targets use.
-type platform struct {
-	goos, goarch string
-	cpu          string // @platforms//cpu name (rules_go platforms.bzl:31-41)
-}
+// platform is a target platform the walk evaluates select() for: one of
+// tools/platform's table, whose CPU is the @platforms//cpu name (rules_go
+// platforms.bzl:31-41). Builds are pure (cgo off), as on rules_go's
+// cgo_off platforms, which the protocols' go_cross_binary targets use.
+type platform struct{ forgeplatform.Platform }
 
-func (p platform) String() string { return p.goos + "_" + p.goarch }
+func (p platform) String() string { return p.Name }
 
-var platforms = []platform{
-	{goos: "linux", goarch: "amd64", cpu: "x86_64"},
-	{goos: "linux", goarch: "arm64", cpu: "aarch64"},
-}
+var platforms = func() []platform {
+	var out []platform
+	for _, p := range forgeplatform.All() {
+		out = append(out, platform{p})
+	}
+	return out
+}()
 
 // labelAt is a label string as written, with its line.
 type labelAt struct {
@@ -171,20 +174,20 @@ func (w *walker) matchKey(p *pkgInfo, key string, plat platform) (map[string]boo
 	switch {
 	case ref.leaf != "" && ref.module == "rules_go" && (pkg == "go/platform" || pkg == "go/toolchain"):
 		switch l.Name {
-		case plat.goos:
+		case plat.GOOS:
 			return map[string]bool{"os": true}, true, nil
-		case plat.goarch:
+		case plat.GOARCH:
 			return map[string]bool{"cpu": true}, true, nil
-		case plat.goos + "_" + plat.goarch:
+		case plat.GOOS + "_" + plat.GOARCH:
 			return map[string]bool{"os": true, "cpu": true}, true, nil
 		case "cgo_off":
 			return map[string]bool{"cgo": true}, pkg == "go/toolchain", nil
 		}
 		return nil, false, nil
 	case ref.leaf != "" && ref.module == "platforms" && pkg == "os":
-		return map[string]bool{"os": true}, l.Name == plat.goos, nil
+		return map[string]bool{"os": true}, l.Name == plat.GOOS, nil
 	case ref.leaf != "" && ref.module == "platforms" && pkg == "cpu":
-		return map[string]bool{"cpu": true}, l.Name == plat.cpu || plat.cpu == "aarch64" && l.Name == "arm64", nil
+		return map[string]bool{"cpu": true}, l.Name == plat.CPU || plat.CPU == "aarch64" && l.Name == "arm64", nil
 	case ref.leaf != "":
 		return nil, false, unknown
 	}

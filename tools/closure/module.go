@@ -200,7 +200,7 @@ func toolchainPlatforms(l string) []platform {
 	}
 	var out []platform
 	for _, p := range platforms {
-		if strings.HasPrefix(name, p.String()+"_") || strings.HasPrefix(name, p.cpu+"-"+p.goos+"-") {
+		if strings.HasPrefix(name, p.String()+"_") || strings.HasPrefix(name, p.CPU+"-"+p.GOOS+"-") {
 			out = append(out, p)
 		}
 	}
