@@ -544,13 +544,8 @@ func runArchive(t *testing.T, s shipped) []error {
 	if err := os.Chown(filepath.Join(dir, archive), nobody, nobody); err != nil {
 		return []error{err}
 	}
-	// The user's own home, where a Cosmos chain writes its configuration.
-	home, err := os.MkdirTemp("", "forge-home-")
+	home, err := nobodysHome(t)
 	if err != nil {
-		return []error{err}
-	}
-	t.Cleanup(func() { os.RemoveAll(home) })
-	if err := os.Chown(home, nobody, nobody); err != nil {
 		return []error{err}
 	}
 	if out, err := runAs(nobody, nobody, home, dir, "tar", "-xf", archive); err != nil {
@@ -618,14 +613,8 @@ func runForeignDeb(t *testing.T, s shipped) []error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return []error{err}
 	}
-	// A home of the user's own, where a Cosmos chain writes its
-	// configuration, as runArchive gives it.
-	home, err := os.MkdirTemp("", "forge-home-")
+	home, err := nobodysHome(t)
 	if err != nil {
-		return []error{err}
-	}
-	t.Cleanup(func() { os.RemoveAll(home) })
-	if err := os.Chown(home, nobody, nobody); err != nil {
 		return []error{err}
 	}
 	argv := s.v.Platform.Command(filepath.Join(dir, s.p.Service.Path), s.p.VersionArgs...)
@@ -1059,4 +1048,15 @@ func userKept(t *testing.T, system string, s shipped, step string) {
 	if got, _ := forgechroot.Output(system, "getent passwd "+s.p.Name+" | cut -d: -f6,7"); got != want {
 		t.Errorf("%s: %s: user %s has home:shell %q, want %q", s, step, s.p.Name, got, want)
 	}
+}
+
+// nobodysHome makes a home directory owned by nobody, where a Cosmos
+// chain writes its configuration, removed when t ends.
+func nobodysHome(t *testing.T) (string, error) {
+	home, err := os.MkdirTemp("", "forge-home-")
+	if err != nil {
+		return "", err
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	return home, os.Chown(home, nobody, nobody)
 }
